@@ -1,0 +1,454 @@
+//! Expenses: the stored shape, the JSON view, and validation of create and
+//! merge-patch bodies, reporting every bad field at once.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use time::Date;
+
+use super::money::{Currency, Money};
+use super::text::{self, format_date, parse_date};
+use super::{format_timestamp, FieldError};
+
+pub const MAX_MERCHANT: usize = 200;
+pub const MAX_DESCRIPTION: usize = 2000;
+pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG_LEN: usize = 50;
+/// Longest `category_id` accepted before looking it up.
+pub const MAX_ID_LEN: usize = 64;
+
+/// Fields a client may write.
+pub const WRITABLE_FIELDS: [&str; 7] = [
+    "amount",
+    "currency",
+    "date",
+    "category_id",
+    "merchant",
+    "description",
+    "tags",
+];
+/// Fields the server owns: sending them is 422.
+pub const READ_ONLY_FIELDS: [&str; 4] = ["id", "version", "created_at", "updated_at"];
+
+/// What a client decides about an expense.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpenseFields {
+    pub money: Money,
+    pub date: Date,
+    pub category_id: Option<String>,
+    pub merchant: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// A stored expense.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expense {
+    pub id: String,
+    pub fields: ExpenseFields,
+    pub version: i64,
+    /// Microseconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The JSON form of an expense in responses.
+#[derive(Debug, Serialize, serde::Deserialize, Clone, PartialEq, Eq)]
+pub struct ExpenseView {
+    pub id: String,
+    pub amount: String,
+    pub currency: String,
+    pub date: String,
+    pub category_id: Option<String>,
+    pub merchant: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Expense {
+    pub fn view(&self) -> ExpenseView {
+        let f = &self.fields;
+        ExpenseView {
+            id: self.id.clone(),
+            amount: f.money.amount_string(),
+            currency: f.money.currency().code().to_owned(),
+            date: format_date(f.date),
+            category_id: f.category_id.clone(),
+            merchant: f.merchant.clone(),
+            description: f.description.clone(),
+            tags: f.tags.clone(),
+            version: self.version,
+            created_at: format_timestamp(self.created_at),
+            updated_at: format_timestamp(self.updated_at),
+        }
+    }
+
+    /// The entity tag of this version, e.g. `"3"`.
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.version)
+    }
+}
+
+/// Validates the body of `POST /v1/expenses`.
+pub fn parse_new(body: &Map<String, Value>) -> Result<ExpenseFields, Vec<FieldError>> {
+    parse_fields(body, None)
+}
+
+/// Applies a JSON merge patch (RFC 7396) to `current`, validating it.
+pub fn apply_patch(
+    current: &ExpenseFields,
+    body: &Map<String, Value>,
+) -> Result<ExpenseFields, Vec<FieldError>> {
+    parse_fields(body, Some(current))
+}
+
+/// A field of a body: missing, explicitly null, or given.
+enum Slot<'a> {
+    Absent,
+    Null,
+    Given(&'a Value),
+}
+
+fn slot<'a>(body: &'a Map<String, Value>, name: &str) -> Slot<'a> {
+    match body.get(name) {
+        None => Slot::Absent,
+        Some(Value::Null) => Slot::Null,
+        Some(value) => Slot::Given(value),
+    }
+}
+
+/// Shared by create (`current` = None) and patch (`current` = the stored
+/// fields, which absent fields keep).
+fn parse_fields(
+    body: &Map<String, Value>,
+    current: Option<&ExpenseFields>,
+) -> Result<ExpenseFields, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    for key in body.keys() {
+        if READ_ONLY_FIELDS.contains(&key.as_str()) {
+            errors.push(FieldError::new(key, "is read-only"));
+        } else if !WRITABLE_FIELDS.contains(&key.as_str()) {
+            errors.push(FieldError::new(key, "is not a known field"));
+        }
+    }
+
+    // A required field: absent keeps the current value (patch) or is an
+    // error (create); null is always an error.
+    let required = |name: &str, errors: &mut Vec<FieldError>| -> Option<&Value> {
+        match slot(body, name) {
+            Slot::Given(value) => Some(value),
+            Slot::Null => {
+                errors.push(FieldError::new(name, "must not be null"));
+                None
+            }
+            Slot::Absent => {
+                if current.is_none() {
+                    errors.push(FieldError::new(name, "is required"));
+                }
+                None
+            }
+        }
+    };
+
+    let currency_given = required("currency", &mut errors);
+    let currency = match currency_given {
+        Some(value) => match value.as_str().and_then(Currency::parse) {
+            Some(currency) => Some(currency),
+            None => {
+                errors.push(FieldError::new(
+                    "currency",
+                    "must be an active ISO 4217 code in upper case with a minor unit, such as \"USD\"",
+                ));
+                None
+            }
+        },
+        None => current.map(|c| c.money.currency()),
+    };
+
+    let amount_given = required("amount", &mut errors);
+    let money = match (amount_given, currency) {
+        (Some(Value::String(text)), Some(currency)) => match Money::parse(text, currency) {
+            Ok(money) => Some(money),
+            Err(e) => {
+                errors.push(FieldError::new("amount", e.to_string()));
+                None
+            }
+        },
+        (Some(Value::String(text)), None) => {
+            // The currency is wrong too; still report a malformed amount.
+            if let Err(super::money::AmountError::Syntax) =
+                super::money::parse_scaled_bound(text)
+            {
+                errors.push(FieldError::new("amount", super::money::AmountError::Syntax.to_string()));
+            }
+            None
+        }
+        (Some(_), _) => {
+            errors.push(FieldError::new(
+                "amount",
+                "must be a string such as \"12.30\", not a number",
+            ));
+            None
+        }
+        (None, Some(currency)) => current.and_then(|c| {
+            // A patch that changes only the currency keeps the number.
+            match c.money.with_currency(currency) {
+                Ok(money) => Some(money),
+                Err(e) => {
+                    errors.push(FieldError::new(
+                        "currency",
+                        format!("the stored amount does not fit this currency ({e}); send an amount too"),
+                    ));
+                    None
+                }
+            }
+        }),
+        (None, None) => None,
+    };
+
+    let date = match required("date", &mut errors) {
+        Some(value) => match value.as_str().and_then(parse_date) {
+            Some(date) => Some(date),
+            None => {
+                errors.push(FieldError::new(
+                    "date",
+                    "must be a calendar date YYYY-MM-DD between 1000-01-01 and 9999-12-31",
+                ));
+                None
+            }
+        },
+        None => current.map(|c| c.date),
+    };
+
+    let category_id = optional(
+        body,
+        "category_id",
+        current.map(|c| &c.category_id),
+        &mut errors,
+        |v| match v.as_str().map(text::clean) {
+            Some(id) if id.chars().count() > MAX_ID_LEN => Err("is not a category id".to_owned()),
+            Some(id) if id.is_empty() || id.contains('\0') => {
+                Err("is not a category id".to_owned())
+            }
+            Some(id) => Ok(Some(id.to_owned())),
+            None => Err("must be a string or null".to_owned()),
+        },
+    );
+    let merchant = optional(
+        body,
+        "merchant",
+        current.map(|c| &c.merchant),
+        &mut errors,
+        |v| optional_string(v, MAX_MERCHANT),
+    );
+    let description = optional(
+        body,
+        "description",
+        current.map(|c| &c.description),
+        &mut errors,
+        |v| optional_string(v, MAX_DESCRIPTION),
+    );
+    let tags = match slot(body, "tags") {
+        Slot::Absent => current.map(|c| c.tags.clone()).unwrap_or_default(),
+        Slot::Null => Vec::new(),
+        Slot::Given(value) => parse_tags(value, &mut errors),
+    };
+
+    match (money, date) {
+        (Some(money), Some(date)) if errors.is_empty() => Ok(ExpenseFields {
+            money,
+            date,
+            category_id: category_id.flatten(),
+            merchant: merchant.flatten(),
+            description: description.flatten(),
+            tags,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// An optional field: absent keeps `current` (or `None`), null clears it.
+/// Returns `None` when the field was invalid (and reported).
+fn optional<T: Clone>(
+    body: &Map<String, Value>,
+    name: &str,
+    current: Option<&Option<T>>,
+    errors: &mut Vec<FieldError>,
+    parse: impl FnOnce(&Value) -> Result<Option<T>, String>,
+) -> Option<Option<T>> {
+    match slot(body, name) {
+        Slot::Absent => Some(current.cloned().flatten()),
+        Slot::Null => Some(None),
+        Slot::Given(value) => match parse(value) {
+            Ok(parsed) => Some(parsed),
+            Err(message) => {
+                errors.push(FieldError::new(name, message));
+                None
+            }
+        },
+    }
+}
+
+fn optional_string(value: &Value, max: usize) -> Result<Option<String>, String> {
+    match value {
+        Value::String(s) => text::optional_text(s, max),
+        _ => Err("must be a string or null".into()),
+    }
+}
+
+/// Validates a tag list: trimmed, deduplicated keeping the first, limits
+/// applied after deduplication.
+pub fn parse_tags(value: &Value, errors: &mut Vec<FieldError>) -> Vec<String> {
+    let Value::Array(items) = value else {
+        errors.push(FieldError::new(
+            "tags",
+            "must be an array of strings or null",
+        ));
+        return Vec::new();
+    };
+    let mut tags: Vec<String> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let field = format!("tags[{index}]");
+        let Some(raw) = item.as_str() else {
+            errors.push(FieldError::new(field, "must be a string"));
+            continue;
+        };
+        match validate_tag(raw) {
+            Ok(tag) => {
+                if !tags.iter().any(|t| t == tag) {
+                    tags.push(tag.to_owned());
+                }
+            }
+            Err(message) => errors.push(FieldError::new(field, message)),
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        errors.push(FieldError::new(
+            "tags",
+            format!("must hold at most {MAX_TAGS} distinct tags"),
+        ));
+    }
+    tags
+}
+
+/// One tag: 1–50 code points after trimming, no `;`, no U+0000.
+pub fn validate_tag(raw: &str) -> Result<&str, String> {
+    let tag = text::clean(raw);
+    let length = tag.chars().count();
+    if length == 0 || length > MAX_TAG_LEN {
+        Err(format!(
+            "must be 1 to {MAX_TAG_LEN} characters after trimming"
+        ))
+    } else if tag.contains(';') {
+        Err("must not contain ';'".into())
+    } else if tag.contains('\0') {
+        Err("must not contain U+0000".into())
+    } else {
+        Ok(tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    fn fields_of(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn parses_a_full_create_body() {
+        let fields = parse_new(&obj(json!({
+            "amount": "12.3", "currency": "USD", "date": "2026-11-28",
+            "merchant": "  Café  ", "description": "   ", "tags": [" team ", "x", "team"],
+        })))
+        .unwrap();
+        assert_eq!(fields.money.amount_string(), "12.30");
+        assert_eq!(fields.merchant.as_deref(), Some("Café"));
+        assert_eq!(fields.description, None);
+        assert_eq!(fields.tags, vec!["team", "x"]);
+    }
+
+    #[test]
+    fn reports_every_bad_field() {
+        let errors = parse_new(&obj(json!({
+            "amount": 12.3, "currency": "usd", "date": "2026-02-30",
+            "merchant": "x".repeat(201), "tags": ["a;b", "", 3], "id": "x", "colour": 1,
+        })))
+        .unwrap_err();
+        let mut fields = fields_of(&errors);
+        fields.sort();
+        assert_eq!(
+            fields,
+            vec![
+                "amount", "colour", "currency", "date", "id", "merchant", "tags[0]", "tags[1]",
+                "tags[2]"
+            ]
+        );
+    }
+
+    #[test]
+    fn requires_the_required_fields() {
+        let errors = parse_new(&obj(json!({"tags": null}))).unwrap_err();
+        assert_eq!(fields_of(&errors), vec!["currency", "amount", "date"]);
+    }
+
+    #[test]
+    fn tag_limit_applies_after_deduplication() {
+        let many: Vec<String> = (0..25).map(|i| format!("t{}", i % 20)).collect();
+        let ok = parse_new(&obj(
+            json!({"amount": "1", "currency": "EUR", "date": "2026-01-01", "tags": many}),
+        ));
+        assert_eq!(ok.unwrap().tags.len(), 20);
+        let too_many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        let err = parse_new(&obj(
+            json!({"amount": "1", "currency": "EUR", "date": "2026-01-01", "tags": too_many}),
+        ));
+        assert_eq!(fields_of(&err.unwrap_err()), vec!["tags"]);
+    }
+
+    #[test]
+    fn merge_patch_replaces_clears_and_keeps() {
+        let current = parse_new(&obj(json!({
+            "amount": "10", "currency": "USD", "date": "2026-01-01", "merchant": "A", "tags": ["x"],
+        })))
+        .unwrap();
+        let patched =
+            apply_patch(&current, &obj(json!({"merchant": null, "amount": "11.5"}))).unwrap();
+        assert_eq!(patched.merchant, None);
+        assert_eq!(patched.money.amount_string(), "11.50");
+        assert_eq!(patched.tags, vec!["x"]);
+        assert_eq!(patched.date, current.date);
+
+        let errors = apply_patch(
+            &current,
+            &obj(json!({"amount": null, "date": null, "version": 2})),
+        )
+        .unwrap_err();
+        assert_eq!(fields_of(&errors), vec!["version", "amount", "date"]);
+
+        // Only the currency: the number must fit the new currency.
+        assert!(apply_patch(&current, &obj(json!({"currency": "JPY"}))).is_ok());
+        let yen = apply_patch(&current, &obj(json!({"currency": "JPY"}))).unwrap();
+        assert_eq!(yen.money.amount_string(), "10");
+        let cents = apply_patch(&current, &obj(json!({"amount": "10.5"}))).unwrap();
+        let errors = apply_patch(&cents, &obj(json!({"currency": "JPY"}))).unwrap_err();
+        assert_eq!(fields_of(&errors), vec!["currency"]);
+    }
+
+    #[test]
+    fn rejects_nul_in_text() {
+        let errors = parse_new(&obj(json!({
+            "amount": "1", "currency": "EUR", "date": "2026-01-01", "description": "a\u{0}b",
+        })))
+        .unwrap_err();
+        assert_eq!(fields_of(&errors), vec!["description"]);
+    }
+}
