@@ -1,4 +1,14 @@
 //! The expense tracker's shared library: everything the Lambda functions
 //! and the server have in common, from the domain up to the HTTP layer.
 
+pub mod app;
+pub mod auth;
+pub mod cache;
+pub mod config;
 pub mod domain;
+pub mod handlers;
+pub mod http;
+pub mod lambda;
+pub mod openapi;
+pub mod store;
+pub mod telemetry;

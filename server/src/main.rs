@@ -1,0 +1,194 @@
+//! `server`: every route in one HTTP server, for local runs and the EKS
+//! image. `server` serves; `server token --user NAME` mints a local token.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::IntoResponse;
+use bytes::Bytes;
+use http::{header, Request, Response};
+use http_body_util::BodyExt;
+use rand::Rng;
+
+use shared::app::App;
+use shared::auth::{mint_hs256, AuthSettings};
+use shared::config::{Config, Runtime};
+use shared::http::problem::ApiError;
+use shared::http::{Scope, MAX_BODY_BYTES};
+
+const USAGE: &str = "usage: server [serve] | server token --user NAME [--hours N]";
+const DEMO_USER: &str = "demo-user";
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None | Some("serve") => serve().await,
+        Some("token") => token(&args[1..]),
+        Some(_) => Err(USAGE.to_owned()),
+    };
+    if let Err(message) = result {
+        eprintln!("server: {message}");
+        std::process::exit(1);
+    }
+}
+
+/// `server token --user NAME [--hours N]`: an HS256 token from JWT_SECRET.
+fn token(args: &[String]) -> Result<(), String> {
+    let mut user = None;
+    let mut hours = 24u64;
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        match (flag.as_str(), rest.next()) {
+            ("--user", Some(value)) => user = Some(value.clone()),
+            ("--hours", Some(value)) => hours = value.parse().map_err(|_| USAGE.to_owned())?,
+            _ => return Err(USAGE.to_owned()),
+        }
+    }
+    let user = user.ok_or(USAGE)?;
+    let secret = std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set".to_owned())?;
+    println!(
+        "{}",
+        mint_hs256(&secret, &user, Duration::from_secs(hours * 3600))?
+    );
+    Ok(())
+}
+
+/// Where to listen: `HOST` (default 0.0.0.0 when tokens are verified,
+/// else 127.0.0.1) and `PORT` (default 8080; 0 picks a free port).
+fn listen_address(token_configured: bool) -> Result<SocketAddr, String> {
+    let default_host = if token_configured {
+        "0.0.0.0"
+    } else {
+        "127.0.0.1"
+    };
+    let host = std::env::var("HOST").unwrap_or_else(|_| default_host.to_owned());
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| format!("HOST is not an IP address: {host:?}"))?;
+    let port: u16 = match std::env::var("PORT") {
+        Ok(p) => p
+            .parse()
+            .map_err(|_| format!("PORT is not a port number: {p:?}"))?,
+        Err(_) => 8080,
+    };
+    if !token_configured && !ip.is_loopback() {
+        return Err(format!(
+            "refusing to listen on {ip} without token verification: set JWT_SECRET or JWT_JWKS_URL"
+        ));
+    }
+    Ok(SocketAddr::new(ip, port))
+}
+
+async fn serve() -> Result<(), String> {
+    shared::telemetry::init();
+    let mut config = Config::from_env(Runtime::Server)?;
+    let address = listen_address(config.auth.is_some())?;
+    let mut demo_secret = None;
+    if config.auth.is_none() {
+        // Loopback only (checked above): a secret for this run alone.
+        let secret: String = rand::rng()
+            .sample_iter(rand::distr::Alphanumeric)
+            .take(40)
+            .map(char::from)
+            .collect();
+        config.auth = Some(AuthSettings::Hs256 {
+            secret: secret.clone(),
+        });
+        demo_secret = Some(secret);
+    }
+    let app = Arc::new(App::build(&config).await?);
+    if std::env::var("MIGRATE_ON_START").map_or(true, |v| v != "false") {
+        let applied = migrate_with_retries(&app).await?;
+        tracing::info!(applied, "migrations applied");
+    }
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    if let Some(secret) = demo_secret {
+        let token = mint_hs256(&secret, DEMO_USER, Duration::from_secs(24 * 3600))?;
+        println!("No JWT_SECRET or JWT_JWKS_URL set: listening on loopback only with a secret made for this run.");
+        println!("Token for user {DEMO_USER} (24 h):\n{token}");
+        println!("Try: curl -H 'Authorization: Bearer {token}' http://{bound}/v1/expenses");
+    }
+    // Test harnesses wait for this exact line.
+    println!("listening on http://{bound}");
+    let router = axum::Router::new().fallback(handle).with_state(app);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("drained; bye");
+    Ok(())
+}
+
+/// Migrations wait for the database a little (it may start alongside us).
+async fn migrate_with_retries(app: &App) -> Result<usize, String> {
+    let mut attempt = 1;
+    loop {
+        match app.store.migrate().await {
+            Ok(applied) => return Ok(applied),
+            Err(e) if attempt < 15 => {
+                tracing::warn!(attempt, error = %e, "migrations failed; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(format!("migrations failed: {e}")),
+        }
+    }
+}
+
+/// Every request: the body is read up to 1 MiB (a longer one is refused
+/// without reading the rest), then the shared router answers.
+async fn handle(State(app): State<Arc<App>>, request: Request<Body>) -> Response<Body> {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    let declared_too_large = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_BODY_BYTES);
+    let (parts, body) = request.into_parts();
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    let bytes: Result<Bytes, _> = if declared_too_large {
+        Err(())
+    } else {
+        limited
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .map_err(|_| ())
+    };
+    let response = match bytes {
+        Ok(bytes) => {
+            app.handle(Scope::All, Request::from_parts(parts, bytes), &request_id)
+                .await
+        }
+        Err(()) => ApiError::PayloadTooLarge.into_response(),
+    };
+    response.map(Body::from).into_response()
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,66 @@
+//! The `App`: configuration, store, cache and token verifier, built once
+//! per process (outside any handler) and shared by every request, so a
+//! warm Lambda container reuses its connections.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::auth::Verifier;
+use crate::cache::Cache;
+use crate::config::{Config, DatabaseSettings};
+use crate::store::mysql::MysqlStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::DynStore;
+
+pub struct App {
+    pub store: DynStore,
+    pub cache: Option<Cache>,
+    pub verifier: Verifier,
+    /// The OpenAPI document, rendered once.
+    pub openapi: Bytes,
+}
+
+impl App {
+    /// Builds the app. Token verification must be configured by now (the
+    /// server makes up a secret for loopback-only runs before calling this).
+    pub async fn build(config: &Config) -> Result<App, String> {
+        // One TLS crypto provider for the whole process (MySQL, Redis,
+        // JWKS): two linked providers would make rustls refuse to choose.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let auth = config
+            .auth
+            .as_ref()
+            .ok_or("token verification is not configured: set JWT_SECRET or JWT_JWKS_URL")?;
+        let store = open_store(&config.database)?;
+        let cache = config.cache.clone().map(Cache::new).transpose()?;
+        if let Some(cache) = &cache {
+            // Start connecting now, so the first requests find it ready.
+            cache.ping().await;
+        }
+        Ok(App {
+            store,
+            cache,
+            verifier: Verifier::new(auth).await?,
+            openapi: Bytes::from(crate::openapi::document().to_string()),
+        })
+    }
+}
+
+pub fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String> {
+    Ok(match settings {
+        DatabaseSettings::Sqlite(path) => {
+            Arc::new(SqliteStore::open(path).map_err(|e| e.to_string())?)
+        }
+        DatabaseSettings::Mysql(mysql) => {
+            Arc::new(MysqlStore::new(mysql).map_err(|e| e.to_string())?)
+        }
+    })
+}
+
+/// Applies pending migrations to the configured database: what the
+/// `migrate` function and `server` (on start) run.
+pub async fn migrate(config: &Config) -> Result<usize, String> {
+    let store = open_store(&config.database)?;
+    store.migrate().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,222 @@
+//! Redis cache-aside. Every key carries the user's generation number
+//! (`{prefix}u:{<user>}:g<gen>:…`), and every write bumps the generation
+//! before it answers: a reader that fetched old data can only store it
+//! under a generation nobody asks for any more, and one INCR invalidates
+//! all of a user's entries at once. Entries expire after at most 60 s.
+//!
+//! Redis is an optimisation only: every command has a 50 ms budget, and
+//! any failure (down, refusing, silent) means "no cache" for that call.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncCommands;
+
+use crate::domain::UserId;
+
+/// The longest an entry may live: the bound on stale reads when Redis
+/// fails in the middle of an invalidation.
+pub const MAX_TTL: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Debug)]
+pub struct CacheSettings {
+    pub url: String,
+    /// Prepended to every key, so several deployments or test runs can
+    /// share one Redis.
+    pub key_prefix: String,
+    pub ttl: Duration,
+    pub command_timeout: Duration,
+}
+
+pub struct Cache {
+    client: redis::Client,
+    settings: CacheSettings,
+    link: Arc<Link>,
+}
+
+/// The connection, shared with the background task that (re)makes it.
+#[derive(Default)]
+struct Link {
+    manager: Mutex<Option<ConnectionManager>>,
+    connecting: AtomicBool,
+    last_attempt: Mutex<Option<Instant>>,
+}
+
+/// A user's cache namespace at one generation, read before the database.
+#[derive(Clone, Debug)]
+pub struct Generation {
+    user_key: String,
+    number: u64,
+}
+
+/// How long to wait between attempts to (re)connect.
+const RECONNECT_BACKOFF: Duration = Duration::from_secs(1);
+
+impl Cache {
+    pub fn new(mut settings: CacheSettings) -> Result<Cache, String> {
+        let client = redis::Client::open(settings.url.as_str()).map_err(|e| e.to_string())?;
+        settings.ttl = settings.ttl.clamp(Duration::from_secs(1), MAX_TTL);
+        Ok(Cache {
+            client,
+            settings,
+            link: Arc::default(),
+        })
+    }
+
+    /// The connection if one is up; otherwise starts connecting in the
+    /// background (at most once per second) and answers `None` at once, so
+    /// no request waits for Redis to come up.
+    fn connection(&self) -> Option<ConnectionManager> {
+        if let Some(manager) = lock(&self.link.manager).clone() {
+            return Some(manager);
+        }
+        self.connect_in_background();
+        None
+    }
+
+    fn connect_in_background(&self) {
+        {
+            let mut last = lock(&self.link.last_attempt);
+            if last.is_some_and(|t| t.elapsed() < RECONNECT_BACKOFF) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        if self.link.connecting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let client = self.client.clone();
+        let timeout = self.settings.command_timeout;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(2));
+        let link = Arc::clone(&self.link);
+        // Connecting must not hold up the request: a task does it.
+        tokio::spawn(async move {
+            let made = tokio::time::timeout(
+                Duration::from_secs(2),
+                ConnectionManager::new_with_config(client, config),
+            )
+            .await;
+            match made {
+                Ok(Ok(manager)) => *lock(&link.manager) = Some(manager),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot connect to Redis; serving from the database")
+                }
+                Err(_) => {
+                    tracing::warn!("connecting to Redis timed out; serving from the database")
+                }
+            }
+            link.connecting.store(false, Ordering::Release);
+        });
+    }
+
+    /// Reads the user's current generation. `None` means "don't use the
+    /// cache for this request".
+    pub async fn generation(&self, user: &UserId) -> Option<Generation> {
+        let user_key = self.user_key(user);
+        let mut conn = self.connection()?;
+        let number: Option<u64> = self
+            .bounded("GET generation", conn.get(format!("{user_key}:gen")))
+            .await?;
+        Some(Generation {
+            user_key,
+            number: number.unwrap_or(0),
+        })
+    }
+
+    pub async fn get(&self, generation: &Generation, name: &str) -> Option<String> {
+        let mut conn = self.connection()?;
+        self.bounded("GET", conn.get(self.entry_key(generation, name)))
+            .await
+            .flatten()
+    }
+
+    pub async fn put(&self, generation: &Generation, name: &str, value: &str) {
+        let Some(mut conn) = self.connection() else {
+            return;
+        };
+        let ttl = self.settings.ttl.as_secs();
+        let _: Option<()> = self
+            .bounded(
+                "SET",
+                conn.set_ex(self.entry_key(generation, name), value, ttl),
+            )
+            .await;
+    }
+
+    /// Moves the user to a new generation: every entry cached so far stops
+    /// being read. Called after each write, before it answers.
+    pub async fn invalidate(&self, user: &UserId) {
+        let key = format!("{}:gen", self.user_key(user));
+        let bumped: Option<u64> = match self.connection() {
+            Some(mut conn) => self.bounded("INCR generation", conn.incr(&key, 1)).await,
+            None => None,
+        };
+        if bumped.is_none() {
+            tracing::warn!(
+                "cache invalidation failed; stale entries expire within {} s",
+                self.settings.ttl.as_secs()
+            );
+        }
+    }
+
+    /// Whether Redis answers a PING in time: the health check.
+    pub async fn ping(&self) -> bool {
+        let Some(mut conn) = self.connection() else {
+            return false;
+        };
+        let pong: Option<String> = self
+            .bounded("PING", redis::cmd("PING").query_async(&mut conn))
+            .await;
+        pong.is_some()
+    }
+
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        command: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.settings.command_timeout, command).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(e)) => {
+                tracing::warn!(command = what, error = %e, "cache command failed; using the database");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    command = what,
+                    "cache command timed out; using the database"
+                );
+                None
+            }
+        }
+    }
+
+    /// `{prefix}u:{<user>}`: the braces make every key of one user hash to
+    /// the same slot on a Redis cluster; the user id is encoded so that no
+    /// `sub` can reach into another user's keys.
+    fn user_key(&self, user: &UserId) -> String {
+        format!(
+            "{}u:{{{}}}",
+            self.settings.key_prefix,
+            URL_SAFE_NO_PAD.encode(user.as_str())
+        )
+    }
+
+    fn entry_key(&self, generation: &Generation, name: &str) -> String {
+        format!("{}:g{}:{}", generation.user_key, generation.number, name)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
