@@ -146,8 +146,8 @@ impl MysqlStore {
     }
 }
 
-/// Checks the category and rewrites the tag rows of `expense`.
-async fn write_dependents(
+/// Refuses a category that is not the user's.
+async fn check_category(
     tx: &mut mysql_async::Transaction<'_>,
     user: &UserId,
     expense: &Expense,
@@ -161,6 +161,15 @@ async fn write_dependents(
             return Err(StoreError::UnknownCategory);
         }
     }
+    Ok(())
+}
+
+/// Rewrites the tag rows of `expense`.
+async fn write_tags(
+    tx: &mut mysql_async::Transaction<'_>,
+    user: &UserId,
+    expense: &Expense,
+) -> Result<(), StoreError> {
     tx.exec_drop(sql::DELETE_TAGS, (expense.id.as_str(),))
         .await
         .map_err(classify)?;
@@ -230,13 +239,14 @@ impl Store for MysqlStore {
                 .start_transaction(TxOpts::default())
                 .await
                 .map_err(classify)?;
+            check_category(&mut tx, user, expense).await?;
             tx.exec_drop(
                 sql::INSERT_EXPENSE,
                 params(sql::insert_params(user, expense)),
             )
             .await
             .map_err(classify)?;
-            write_dependents(&mut tx, user, expense).await?;
+            write_tags(&mut tx, user, expense).await?;
             tx.commit().await.map_err(classify)
         })
         .await
@@ -266,6 +276,7 @@ impl Store for MysqlStore {
                 .start_transaction(TxOpts::default())
                 .await
                 .map_err(classify)?;
+            check_category(&mut tx, user, expense).await?;
             tx.exec_drop(
                 sql::UPDATE_EXPENSE,
                 params(sql::update_params(user, expense, expected_version)),
@@ -275,7 +286,7 @@ impl Store for MysqlStore {
             if tx.affected_rows() == 0 {
                 return version_outcome(&mut tx, user, &expense.id).await;
             }
-            write_dependents(&mut tx, user, expense).await?;
+            write_tags(&mut tx, user, expense).await?;
             tx.commit().await.map_err(classify)?;
             Ok(WriteOutcome::Done)
         })

@@ -30,7 +30,16 @@ impl rusqlite::ToSql for Param {
 }
 
 fn internal(e: rusqlite::Error) -> StoreError {
-    StoreError::Internal(e.to_string())
+    match e.sqlite_error_code() {
+        // The category vanished between the check and the write.
+        Some(rusqlite::ErrorCode::ConstraintViolation) if e.to_string().contains("FOREIGN KEY") => {
+            StoreError::UnknownCategory
+        }
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Internal(e.to_string()),
+    }
 }
 
 impl SqliteStore {
@@ -93,8 +102,8 @@ fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExpenseRow> {
     })
 }
 
-/// Checks the category and rewrites the tag rows of `expense`.
-fn write_dependents(
+/// Refuses a category that is not the user's.
+fn check_category(
     tx: &rusqlite::Transaction<'_>,
     user: &UserId,
     expense: &Expense,
@@ -108,6 +117,15 @@ fn write_dependents(
             return Err(StoreError::UnknownCategory);
         }
     }
+    Ok(())
+}
+
+/// Rewrites the tag rows of `expense`.
+fn write_tags(
+    tx: &rusqlite::Transaction<'_>,
+    user: &UserId,
+    expense: &Expense,
+) -> Result<(), StoreError> {
     tx.execute(sql::DELETE_TAGS, [&expense.id])
         .map_err(internal)?;
     for tag in &expense.fields.tags {
@@ -169,12 +187,13 @@ impl Store for SqliteStore {
         let (user, expense) = (user.clone(), expense.clone());
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(internal)?;
+            check_category(&tx, &user, &expense)?;
             tx.execute(
                 sql::INSERT_EXPENSE,
                 params_from_iter(sql::insert_params(&user, &expense)),
             )
             .map_err(internal)?;
-            write_dependents(&tx, &user, &expense)?;
+            write_tags(&tx, &user, &expense)?;
             tx.commit().map_err(internal)
         })
         .await
@@ -205,6 +224,7 @@ impl Store for SqliteStore {
         let (user, expense) = (user.clone(), expense.clone());
         self.with_conn(move |conn| {
             let tx = conn.transaction().map_err(internal)?;
+            check_category(&tx, &user, &expense)?;
             let changed = tx
                 .execute(
                     sql::UPDATE_EXPENSE,
@@ -214,7 +234,7 @@ impl Store for SqliteStore {
             if changed == 0 {
                 return version_outcome(&tx, &user, &expense.id);
             }
-            write_dependents(&tx, &user, &expense)?;
+            write_tags(&tx, &user, &expense)?;
             tx.commit().map_err(internal)?;
             Ok(WriteOutcome::Done)
         })

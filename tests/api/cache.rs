@@ -1,0 +1,309 @@
+//! The Redis cache: reads always follow the caller's writes, repeated reads
+//! are served from Redis, and a dead or silent Redis only costs latency.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::helpers::*;
+
+const USER: &str = "cached";
+
+/// Asserts that the list (one page of up to 200) holds exactly `expected`
+/// ids, and that the item with `id` (if given) equals `item`.
+async fn assert_listed(app: &TestApp, expected: &[String], item: Option<&Value>, what: &str) {
+    let page = app.list(USER, &[("limit", "200")]).await;
+    let items = page["items"].as_array().cloned().unwrap_or_default();
+    let mut listed = ids(&items);
+    listed.sort();
+    let mut wanted = expected.to_vec();
+    wanted.sort();
+    assert_eq!(
+        listed, wanted,
+        "{what}: the list must show exactly the live expenses"
+    );
+    if let Some(item) = item {
+        let id = id_of(item);
+        let found = items.iter().find(|i| id_of(i) == id);
+        assert_eq!(
+            found,
+            Some(item),
+            "{what}: the list must show the latest state of {id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_read_sees_the_write_before_it() {
+    let app = spawn_app(AppOptions::default()).await;
+    let first = app
+        .create_expense(
+            USER,
+            &with(
+                expense_body("1.00", "EUR", "2026-05-01"),
+                json!({"merchant": "m000-x"}),
+            ),
+        )
+        .await;
+    let id = id_of(&first);
+    let path = expense_path(&id);
+    let mut live = vec![id.clone()];
+    // Warm the cache with the first state.
+    assert_eq!(app.get_expense(USER, &id).await, first);
+    assert_listed(&app, &live, Some(&first), "before any patch").await;
+
+    for i in 1..=200_i64 {
+        let merchant = format!("m{i:03}-x");
+        let patched = app
+            .patch(
+                &path,
+                USER,
+                &json!({"amount": format!("{i}.00"), "merchant": merchant}),
+                None,
+            )
+            .await
+            .expect_json(200);
+        assert_eq!(patched["version"], i + 1, "iteration {i}: version");
+        let what = format!("iteration {i}");
+        assert_eq!(
+            app.get_expense(USER, &id).await,
+            patched,
+            "{what}: GET right after PATCH is stale"
+        );
+        assert_listed(&app, &live, Some(&patched), &what).await;
+        let found = app.list(USER, &[("q", merchant.as_str())]).await;
+        assert_eq!(
+            ids(found["items"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()),
+            vec![id.clone()],
+            "{what}: a search for the new merchant must find it"
+        );
+        if i % 20 == 0 {
+            let extra = app
+                .create_expense(USER, &expense_body("2.00", "EUR", "2026-05-02"))
+                .await;
+            live.push(id_of(&extra));
+            assert_listed(
+                &app,
+                &live,
+                Some(&extra),
+                &format!("{what}, after a create"),
+            )
+            .await;
+        }
+        if i % 40 == 0 {
+            let gone = live.pop().expect("an extra expense");
+            app.delete(&expense_path(&gone), USER, None)
+                .await
+                .assert_status(204);
+            app.get(&expense_path(&gone), USER).await.problem(404);
+            assert_listed(&app, &live, None, &format!("{what}, after a delete")).await;
+        }
+    }
+
+    let keys = redis_keys(&test_redis_url(), &app.cache_prefix).await;
+    assert!(
+        !keys.is_empty(),
+        "the app wrote no Redis key under its CACHE_KEY_PREFIX {}",
+        app.cache_prefix
+    );
+}
+
+#[tokio::test]
+async fn repeated_reads_are_served_from_redis() {
+    let redis = RedisServer::start().await;
+    let app = spawn_app(AppOptions::default().redis_url(&redis.url)).await;
+    let created = app
+        .create_expense(USER, &expense_body("3.00", "USD", "2026-05-01"))
+        .await;
+    let id = id_of(&created);
+    // The first read may miss and fill the cache.
+    assert_eq!(app.get_expense(USER, &id).await, created);
+    app.list(USER, &[]).await;
+
+    let before = redis_stat(&redis.url, "keyspace_hits").await;
+    for _ in 0..10 {
+        assert_eq!(app.get_expense(USER, &id).await, created);
+    }
+    let after = redis_stat(&redis.url, "keyspace_hits").await;
+    assert!(
+        after >= before + 10,
+        "10 repeated GETs of one expense must each hit Redis: keyspace_hits went {before} → {after}"
+    );
+
+    let keys = redis_keys(&redis.url, "").await;
+    assert!(!keys.is_empty(), "the app stored nothing in Redis");
+    let stray: Vec<&String> = keys
+        .iter()
+        .filter(|k| !k.starts_with(&app.cache_prefix))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "every key must start with CACHE_KEY_PREFIX {}; found {stray:?}",
+        app.cache_prefix
+    );
+}
+
+#[tokio::test]
+async fn requests_succeed_when_redis_dies_mid_run() {
+    let mut redis = RedisServer::start().await;
+    let app = spawn_app(AppOptions::default().redis_url(&redis.url)).await;
+    let health = app.health().await;
+    assert_eq!(health["checks"]["cache"], "ok", "Redis is up: {health}");
+
+    let mut live: Vec<String> = Vec::new();
+    for i in 0..60 {
+        if i == 20 {
+            redis.kill();
+        }
+        let what = format!(
+            "iteration {i}{}",
+            if i >= 20 { " (Redis dead)" } else { "" }
+        );
+        let created = app
+            .create_expense(
+                USER,
+                &with(
+                    expense_body("5.00", "USD", "2026-05-03"),
+                    json!({"merchant": format!("r{i}")}),
+                ),
+            )
+            .await;
+        let id = id_of(&created);
+        live.push(id.clone());
+        assert_eq!(
+            app.get_expense(USER, &id).await,
+            created,
+            "{what}: GET after create"
+        );
+        let patched = app
+            .patch(
+                &expense_path(&id),
+                USER,
+                &json!({"description": format!("d{i}")}),
+                None,
+            )
+            .await
+            .expect_json(200);
+        assert_eq!(
+            app.get_expense(USER, &id).await,
+            patched,
+            "{what}: GET after patch"
+        );
+        assert_listed(&app, &live, Some(&patched), &what).await;
+        if i % 10 == 9 {
+            let gone = live.remove(0);
+            app.delete(&expense_path(&gone), USER, None)
+                .await
+                .assert_status(204);
+            app.get(&expense_path(&gone), USER).await.problem(404);
+            assert_listed(&app, &live, None, &format!("{what}, after a delete")).await;
+        }
+    }
+
+    let health = app.health().await;
+    assert_eq!(
+        health,
+        json!({"status": "ok", "checks": {"database": "ok", "cache": "unavailable"}}),
+        "with Redis dead, health is still 200 and says so"
+    );
+}
+
+/// A TCP server that accepts connections and never answers: a hung Redis.
+struct BlackHole {
+    url: String,
+    task: JoinHandle<()>,
+}
+
+impl BlackHole {
+    async fn start() -> BlackHole {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a local port");
+        let port = listener.local_addr().expect("its address").port();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        BlackHole {
+            url: format!("redis://127.0.0.1:{port}"),
+            task,
+        }
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Sends one request, asserting it answers well within 2 s.
+async fn within_2s<T>(what: &str, request: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let answer = tokio::time::timeout(Duration::from_secs(10), request)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer within 10 s while Redis is silent"));
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "{what} took {took:?} while Redis is silent"
+    );
+    answer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_succeed_quickly_when_redis_never_answers() {
+    let hole = BlackHole::start().await;
+    let app = spawn_app(AppOptions::default().redis_url(&hole.url)).await;
+    let mut live: Vec<String> = Vec::new();
+    let mut requests = 0;
+    while requests < 50 {
+        let i = requests;
+        let created = within_2s(
+            "create",
+            app.create_expense(
+                USER,
+                &with(
+                    expense_body("6.00", "USD", "2026-05-04"),
+                    json!({"merchant": format!("h{i}")}),
+                ),
+            ),
+        )
+        .await;
+        let id = id_of(&created);
+        live.push(id.clone());
+        let fetched = within_2s("get", app.get_expense(USER, &id)).await;
+        assert_eq!(fetched, created);
+        let patched = within_2s(
+            "patch",
+            app.patch(
+                &expense_path(&id),
+                USER,
+                &json!({"merchant": format!("h{i}-patched")}),
+                None,
+            ),
+        )
+        .await
+        .expect_json(200);
+        let page = within_2s("list", app.list(USER, &[("limit", "200")])).await;
+        assert_eq!(
+            page["items"][0], patched,
+            "the newest expense leads the list in its latest state"
+        );
+        assert_eq!(page["items"].as_array().map(Vec::len), Some(live.len()));
+        let health = within_2s("health", app.health()).await;
+        assert_eq!(
+            health,
+            json!({"status": "ok", "checks": {"database": "ok", "cache": "unavailable"}}),
+            "a silent Redis is reported as unavailable"
+        );
+        requests += 5;
+    }
+}

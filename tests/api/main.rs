@@ -1,0 +1,18 @@
+//! Black-box HTTP end-to-end tests of the `server` binary: each test starts
+//! its own server process against a fresh database (MariaDB unless said)
+//! and, where it asks for one, a private Redis key prefix, then talks to it
+//! over HTTP only. See `helpers.rs` for the harness and the environment
+//! variables it reads (`TEST_DATABASE_URL`, `TEST_REDIS_URL`).
+
+mod helpers;
+
+mod auth;
+mod cache;
+mod errors;
+mod expenses;
+mod isolation;
+mod lambda_events;
+mod list;
+mod ops;
+mod store_contract;
+mod watch_router;

@@ -1,0 +1,369 @@
+//! The store contract: one suite, run against SQLite and against MariaDB
+//! (with MySQL 8's sql_mode), straight through the `Store` trait.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use shared::config::{DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT};
+use shared::domain::expense::{parse_new, Expense};
+use shared::domain::filter::ListQuery;
+use shared::domain::{new_id, now_micros, UserId};
+use shared::store::mysql::{MysqlSettings, MysqlStore};
+use shared::store::sql::{list_query, Dialect, Param};
+use shared::store::sqlite::SqliteStore;
+use shared::store::{cursor_after, DynStore, Store, StoreError, WriteOutcome};
+
+use crate::helpers::TestDb;
+
+const MYSQL8_SQL_MODE: &str = "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION";
+
+fn mysql_settings(db: &TestDb) -> MysqlSettings {
+    MysqlSettings {
+        url: db.url.clone(),
+        pool_max: 4,
+        sql_mode: Some(MYSQL8_SQL_MODE.into()),
+        connect_timeout: DB_CONNECT_TIMEOUT,
+        statement_timeout: DB_STATEMENT_TIMEOUT,
+    }
+}
+
+fn sqlite() -> DynStore {
+    Arc::new(SqliteStore::open(":memory:").unwrap())
+}
+
+fn user(name: &str) -> UserId {
+    UserId::parse(name).unwrap()
+}
+
+fn expense(body: serde_json::Value) -> Expense {
+    let now = now_micros();
+    Expense {
+        id: new_id(),
+        fields: parse_new(body.as_object().unwrap()).unwrap(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn query(text: &str) -> ListQuery {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(text.as_bytes())
+        .into_owned()
+        .collect();
+    ListQuery::parse(&pairs).unwrap()
+}
+
+/// The contract every store keeps.
+async fn contract(store: DynStore) {
+    assert_eq!(store.migrate().await.unwrap(), 1, "first migration run");
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        0,
+        "migrations are idempotent"
+    );
+    store.ping().await.unwrap();
+
+    let (alice, bob) = (user("alice"), user("bob"));
+    let full = expense(json!({
+        "amount": "999999999999", "currency": "BHD", "date": "2026-11-28",
+        "merchant": "Café \"Ünïcode\" 😀", "description": "'; DROP TABLE expenses; --",
+        "tags": ["b", "a", "%"],
+    }));
+    store.insert_expense(&alice, &full).await.unwrap();
+    assert_eq!(
+        store.get_expense(&alice, &full.id).await.unwrap(),
+        Some(full.clone())
+    );
+    assert_eq!(
+        store.get_expense(&bob, &full.id).await.unwrap(),
+        None,
+        "scoped by user"
+    );
+
+    // Conditional updates.
+    let mut changed = full.clone();
+    changed.fields.tags = vec!["z".into()];
+    changed.version = 2;
+    assert_eq!(
+        store.update_expense(&bob, &changed, 1).await.unwrap(),
+        WriteOutcome::NotFound
+    );
+    assert_eq!(
+        store.update_expense(&alice, &changed, 1).await.unwrap(),
+        WriteOutcome::Done
+    );
+    assert_eq!(
+        store.update_expense(&alice, &changed, 1).await.unwrap(),
+        WriteOutcome::VersionMismatch
+    );
+    assert_eq!(
+        store.get_expense(&alice, &full.id).await.unwrap(),
+        Some(changed.clone())
+    );
+    let by_tag = store.list_expenses(&alice, &query("tag=z")).await.unwrap();
+    assert_eq!(by_tag.len(), 1, "tags rewritten on update");
+    assert!(store
+        .list_expenses(&alice, &query("tag=a"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Categories must be the caller's.
+    let mut categorised = expense(json!({"amount": "1", "currency": "EUR", "date": "2026-01-01"}));
+    categorised.fields.category_id = Some(new_id());
+    assert!(matches!(
+        store.insert_expense(&alice, &categorised).await,
+        Err(StoreError::UnknownCategory)
+    ));
+    assert_eq!(
+        store.get_expense(&alice, &categorised.id).await.unwrap(),
+        None,
+        "nothing stored"
+    );
+
+    // Deletes.
+    assert_eq!(
+        store.delete_expense(&bob, &full.id, None).await.unwrap(),
+        WriteOutcome::NotFound
+    );
+    assert_eq!(
+        store
+            .delete_expense(&alice, &full.id, Some(1))
+            .await
+            .unwrap(),
+        WriteOutcome::VersionMismatch
+    );
+    assert_eq!(
+        store
+            .delete_expense(&alice, &full.id, Some(2))
+            .await
+            .unwrap(),
+        WriteOutcome::Done
+    );
+    assert_eq!(
+        store.delete_expense(&alice, &full.id, None).await.unwrap(),
+        WriteOutcome::NotFound
+    );
+
+    // Listing: order, filters and keyset pages.
+    let mut made = Vec::new();
+    for i in 0..30 {
+        let e = expense(json!({
+            "amount": format!("{}.5", i + 1), "currency": if i % 3 == 0 { "JPY" } else { "USD" },
+            "date": format!("2026-03-{:02}", 1 + i % 5),
+            "merchant": if i % 2 == 0 { "Shop_100%" } else { "Market" },
+            "tags": if i % 4 == 0 { json!(["team"]) } else { json!([]) },
+        }).as_object().map(|o| {
+            let mut o = o.clone();
+            if i % 3 == 0 { o.insert("amount".into(), json!(format!("{}", i + 1))); }
+            serde_json::Value::Object(o)
+        }).unwrap());
+        store.insert_expense(&alice, &e).await.unwrap();
+        made.push(e);
+    }
+    store
+        .insert_expense(
+            &bob,
+            &expense(json!({"amount": "1", "currency": "USD", "date": "2026-03-01"})),
+        )
+        .await
+        .unwrap();
+    let mut expected = made.clone();
+    expected.sort_by(|a, b| (b.fields.date, &b.id).cmp(&(a.fields.date, &a.id)));
+
+    let mut walked = Vec::new();
+    let mut q = query("limit=7");
+    loop {
+        let mut page = store.list_expenses(&alice, &q).await.unwrap();
+        let more = page.len() > q.limit;
+        page.truncate(q.limit);
+        q.after = page.last().map(cursor_after);
+        walked.extend(page);
+        if !more {
+            break;
+        }
+    }
+    assert_eq!(
+        walked, expected,
+        "pages cover everything once, date desc then id desc"
+    );
+
+    let count = |text: &'static str| {
+        let store = Arc::clone(&store);
+        let alice = alice.clone();
+        async move {
+            store
+                .list_expenses(&alice, &query(text))
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(count("limit=200&currency=JPY").await, 10);
+    assert_eq!(count("limit=200&tag=team").await, 8);
+    assert_eq!(
+        count("limit=200&q=_100%25").await,
+        15,
+        "q is literal, % and _ included"
+    );
+    assert_eq!(count("limit=200&q=market").await, 15, "q ignores case");
+    assert_eq!(count("limit=200&from=2026-03-02&to=2026-03-03").await, 12);
+    assert_eq!(
+        count("limit=200&min_amount=10&max_amount=11.5").await,
+        2,
+        "10 JPY and 11.5 USD"
+    );
+    assert_eq!(count("limit=200&category_id=none").await, 30);
+    assert_eq!(count("limit=200&category_id=nothing-like-it").await, 0);
+}
+
+#[tokio::test]
+async fn sqlite_keeps_the_store_contract() {
+    contract(sqlite()).await;
+}
+
+#[tokio::test]
+async fn mariadb_keeps_the_store_contract() {
+    let db = TestDb::create().await;
+    let store: DynStore = Arc::new(MysqlStore::new(&mysql_settings(&db)).unwrap());
+    contract(store).await;
+}
+
+#[tokio::test]
+async fn concurrent_migrations_apply_once() {
+    let db = TestDb::create().await;
+    let stores: Vec<DynStore> = (0..4)
+        .map(|_| Arc::new(MysqlStore::new(&mysql_settings(&db)).unwrap()) as DynStore)
+        .collect();
+    let runs = stores.iter().map(|s| {
+        let s = Arc::clone(s);
+        tokio::spawn(async move { s.migrate().await })
+    });
+    let mut applied = 0;
+    for run in runs {
+        applied += run.await.unwrap().expect("every concurrent start succeeds");
+    }
+    assert_eq!(applied, 1, "exactly one process applied the migration");
+}
+
+#[tokio::test]
+async fn an_unreachable_mysql_is_unavailable_quickly() {
+    let port = crate::helpers::free_port();
+    let store = MysqlStore::new(&MysqlSettings {
+        url: format!("mysql://root@127.0.0.1:{port}/nothing"),
+        pool_max: 1,
+        sql_mode: None,
+        connect_timeout: Duration::from_secs(2),
+        statement_timeout: Duration::from_secs(5),
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        store.ping().await,
+        Err(StoreError::Unavailable(_))
+    ));
+    // A generous bound: this checks that the timeout exists, not speed.
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+/// `?` placeholders replaced by literals, for ANALYZE (test data only).
+fn inline(sql: &str, params: &[Param]) -> String {
+    let mut out = String::new();
+    let mut params = params.iter();
+    for c in sql.chars() {
+        if c == '?' {
+            match params.next().unwrap() {
+                Param::Text(s) => out.push_str(&format!("'{}'", s.replace('\'', "''"))),
+                Param::Int(n) => out.push_str(&n.to_string()),
+                Param::Null => out.push_str("NULL"),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_deep_page_reads_only_limit_plus_one_rows_on_mariadb() {
+    use mysql_async::prelude::Queryable;
+    let db = TestDb::create().await;
+    let store = MysqlStore::new(&mysql_settings(&db)).unwrap();
+    store.migrate().await.unwrap();
+    let (alice, bob) = (user("alice"), user("bob"));
+    let mut conn = store.pool().get_conn().await.unwrap();
+    // Bulk rows straight into the table: 3000 for alice, 1000 for bob.
+    for (who, n) in [(&alice, 3000), (&bob, 1000)] {
+        let rows: Vec<Expense> = (0..n)
+            .map(|i| expense(json!({"amount": "1", "currency": "USD", "date": format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28)})))
+            .collect();
+        for chunk in rows.chunks(500) {
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|e| {
+                    inline(
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        &shared::store::sql::insert_params(who, e),
+                    )
+                })
+                .collect();
+            conn.query_drop(format!(
+                "INSERT INTO expenses (id, user_id, amount_minor, amount_scaled, currency, expense_date, category_id, merchant, merchant_folded, description, description_folded, tags, version, created_at, updated_at) VALUES {}",
+                values.join(",")
+            ))
+            .await
+            .unwrap();
+        }
+    }
+    conn.query_drop("ANALYZE TABLE expenses").await.unwrap();
+    // A cursor deep in the list: page ~400 of 7.
+    let mut q = query("limit=7");
+    let all = {
+        let mut q = query("limit=200");
+        let mut all = Vec::new();
+        loop {
+            let mut page = store.list_expenses(&alice, &q).await.unwrap();
+            let more = page.len() > q.limit;
+            page.truncate(q.limit);
+            q.after = page.last().map(cursor_after);
+            all.extend(page);
+            if !more {
+                break;
+            }
+        }
+        all
+    };
+    assert_eq!(all.len(), 3000);
+    q.after = Some(cursor_after(&all[2800]));
+    let (sql, params) = list_query(Dialect::Mysql, &alice, &q);
+    let plan: Option<String> = conn
+        .query_first(format!("ANALYZE FORMAT=JSON {}", inline(&sql, &params)))
+        .await
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&plan.unwrap()).unwrap();
+    let table = find_table(&plan).expect("a table in the plan");
+    assert_eq!(table["key"], "idx_expenses_user_date", "{plan:#}");
+    let rows_read = table["r_rows"].as_f64().expect("r_rows");
+    assert!(
+        rows_read <= (q.limit + 1) as f64,
+        "read {rows_read} rows: {plan:#}"
+    );
+    println!("deep page plan: {plan}");
+}
+
+/// The `table` node of the (single-table) plan.
+fn find_table(plan: &serde_json::Value) -> Option<&serde_json::Value> {
+    match plan {
+        serde_json::Value::Object(map) => {
+            if let Some(t) = map.get("table") {
+                if t.get("table_name") == Some(&json!("e")) {
+                    return Some(t);
+                }
+            }
+            map.values().find_map(find_table)
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(find_table),
+        _ => None,
+    }
+}
