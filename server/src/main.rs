@@ -142,39 +142,65 @@ async fn migrate_with_retries(app: &App) -> Result<usize, String> {
     }
 }
 
-/// Every request: the body is read up to 1 MiB (a longer one is refused
-/// without reading the rest), then the shared router answers.
+/// Every request: the body is read up to 1 MiB, then the shared router
+/// answers.
 async fn handle(State(app): State<Arc<App>>, request: Request<Body>) -> Response<Body> {
     let request_id = request
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
-    let declared_too_large = request
+    let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > MAX_BODY_BYTES);
+        .and_then(|v| v.parse::<u64>().ok());
     let (parts, body) = request.into_parts();
-    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
-    let bytes: Result<Bytes, _> = if declared_too_large {
-        Err(())
-    } else {
-        limited
-            .collect()
-            .await
-            .map(|c| c.to_bytes())
-            .map_err(|_| ())
-    };
-    let response = match bytes {
-        Ok(bytes) => {
+    let response = match read_body(body, declared).await {
+        Some(bytes) => {
             app.handle(Scope::All, Request::from_parts(parts, bytes), &request_id)
                 .await
         }
-        Err(()) => ApiError::PayloadTooLarge.into_response(),
+        None => ApiError::PayloadTooLarge.into_response(),
     };
     response.map(Body::from).into_response()
+}
+
+/// Most bytes of an oversized body read and thrown away so that the client,
+/// still sending, can read the 413 instead of a reset connection.
+const DISCARD_LIMIT: u64 = 8 * 1024 * 1024;
+
+/// The body if it is at most `MAX_BODY_BYTES`. A larger one is never
+/// buffered: the rest is discarded (up to a bound), and `None` returned.
+async fn read_body(body: Body, declared: Option<u64>) -> Option<Bytes> {
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut seen: u64 = 0;
+    let mut too_large = declared.is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    if declared.is_some_and(|n| n > DISCARD_LIMIT) {
+        return None;
+    }
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return None;
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen += data.len() as u64;
+        if seen > MAX_BODY_BYTES as u64 {
+            too_large = true;
+        }
+        if too_large {
+            kept.clear();
+            if seen > DISCARD_LIMIT {
+                return None;
+            }
+        } else {
+            kept.extend_from_slice(&data);
+        }
+    }
+    (!too_large).then(|| Bytes::from(kept))
 }
 
 async fn shutdown_signal() {

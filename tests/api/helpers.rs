@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:3306";
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 /// MySQL 8's default `sql_mode`, so that MariaDB is as strict as production.
-const SQL_MODE: &str = "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,\
+pub const SQL_MODE: &str = "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,\
                         ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION";
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -623,6 +623,12 @@ pub fn claims_for(user: &str) -> Value {
 // Requests and responses
 
 impl TestApp {
+    /// What the server has printed so far (its last lines).
+    pub fn output(&self) -> Vec<String> {
+        let log = self.server.log.lock().unwrap_or_else(|e| e.into_inner());
+        log.iter().cloned().collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }

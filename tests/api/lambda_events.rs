@@ -138,3 +138,17 @@ fn every_function_has_an_event_fixture() {
             .unwrap_or_else(|e| panic!("events/{function}.json is not JSON: {e}"));
     }
 }
+
+#[tokio::test]
+async fn a_function_will_not_start_without_token_verification() {
+    let config = Config {
+        database: DatabaseSettings::Sqlite(":memory:".into()),
+        cache: None,
+        auth: None,
+    };
+    let refused = App::build(&config)
+        .await
+        .err()
+        .expect("no app without auth");
+    assert!(refused.contains("JWT_SECRET"), "{refused}");
+}

@@ -14,5 +14,6 @@ mod isolation;
 mod lambda_events;
 mod list;
 mod ops;
+mod server_binary;
 mod store_contract;
 mod watch_router;

@@ -14,15 +14,13 @@ use shared::store::sql::{list_query, Dialect, Param};
 use shared::store::sqlite::SqliteStore;
 use shared::store::{cursor_after, DynStore, Store, StoreError, WriteOutcome};
 
-use crate::helpers::TestDb;
-
-const MYSQL8_SQL_MODE: &str = "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION";
+use crate::helpers::{TestDb, SQL_MODE};
 
 fn mysql_settings(db: &TestDb) -> MysqlSettings {
     MysqlSettings {
         url: db.url.clone(),
         pool_max: 4,
-        sql_mode: Some(MYSQL8_SQL_MODE.into()),
+        sql_mode: Some(SQL_MODE.into()),
         connect_timeout: DB_CONNECT_TIMEOUT,
         statement_timeout: DB_STATEMENT_TIMEOUT,
     }

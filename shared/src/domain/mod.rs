@@ -1,5 +1,6 @@
 //! Pure types and rules of the expense tracker: no I/O here.
 
+pub mod category;
 pub mod cursor;
 pub mod expense;
 pub mod filter;

@@ -3,7 +3,7 @@
 //! (`?require_ssl=true`). Every call is bounded: connect 2 s, whole
 //! statement 5 s, then `Unavailable` (503), never a hang.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use mysql_async::prelude::{FromValue, Queryable};
@@ -32,7 +32,14 @@ pub struct MysqlStore {
     pool: Pool,
     connect_timeout: Duration,
     statement_timeout: Duration,
+    /// When a connection was last taken: after a long pause (a frozen
+    /// Lambda container, a quiet night) pooled connections may have been
+    /// closed by the server or RDS Proxy, so they are checked first.
+    last_used: std::sync::Mutex<Instant>,
 }
+
+/// Idle time after which a pooled connection is pinged before use.
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(30);
 
 /// The lock that serialises migrations across processes.
 const MIGRATION_LOCK: &str = "expense_tracker.migrations";
@@ -115,10 +122,32 @@ impl MysqlStore {
             pool: Pool::new(builder),
             connect_timeout: settings.connect_timeout,
             statement_timeout: settings.statement_timeout,
+            last_used: std::sync::Mutex::new(Instant::now()),
         })
     }
 
     async fn conn(&self) -> Result<Conn, StoreError> {
+        let idle = {
+            let mut last = self.last_used.lock().unwrap_or_else(|p| p.into_inner());
+            let idle = last.elapsed() > IDLE_CHECK_AFTER;
+            *last = Instant::now();
+            idle
+        };
+        let mut conn = self.pooled().await?;
+        if idle {
+            let alive = tokio::time::timeout(Duration::from_secs(1), conn.ping())
+                .await
+                .is_ok_and(|pinged| pinged.is_ok());
+            if !alive {
+                // A broken connection is dropped, not returned to the pool.
+                drop(conn);
+                conn = self.pooled().await?;
+            }
+        }
+        Ok(conn)
+    }
+
+    async fn pooled(&self) -> Result<Conn, StoreError> {
         match tokio::time::timeout(self.connect_timeout, self.pool.get_conn()).await {
             Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::Unavailable(
