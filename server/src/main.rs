@@ -117,6 +117,7 @@ async fn serve() -> Result<(), String> {
     }
     // Test harnesses wait for this exact line.
     println!("listening on http://{bound}");
+    tokio::spawn(purge_periodically(Arc::clone(&app)));
     let router = axum::Router::new().fallback(handle).with_state(app);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
@@ -124,6 +125,21 @@ async fn serve() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!("drained; bye");
     Ok(())
+}
+
+/// How often the server deletes expired idempotency keys (Lambda
+/// deployments schedule the `purge-idempotency` function instead).
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+async fn purge_periodically(app: Arc<App>) {
+    let mut ticks = tokio::time::interval(PURGE_EVERY);
+    loop {
+        ticks.tick().await;
+        match shared::handlers::purge_idempotency(&app).await {
+            Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
+            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+        }
+    }
 }
 
 /// Migrations wait for the database a little (it may start alongside us).

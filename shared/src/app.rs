@@ -8,10 +8,9 @@ use bytes::Bytes;
 
 use crate::auth::Verifier;
 use crate::cache::Cache;
+use crate::config::DB_STATEMENT_TIMEOUT;
 use crate::config::{Config, DatabaseSettings};
-use crate::store::mysql::MysqlStore;
-use crate::store::sqlite::SqliteStore;
-use crate::store::DynStore;
+use crate::store::{DynStore, SqlStore};
 
 pub struct App {
     pub store: DynStore,
@@ -50,10 +49,10 @@ impl App {
 pub fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String> {
     Ok(match settings {
         DatabaseSettings::Sqlite(path) => {
-            Arc::new(SqliteStore::open(path).map_err(|e| e.to_string())?)
+            Arc::new(SqlStore::sqlite(path, DB_STATEMENT_TIMEOUT).map_err(|e| e.to_string())?)
         }
         DatabaseSettings::Mysql(mysql) => {
-            Arc::new(MysqlStore::new(mysql).map_err(|e| e.to_string())?)
+            Arc::new(SqlStore::mysql(mysql).map_err(|e| e.to_string())?)
         }
     })
 }

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::domain::category::MAX_NAME;
 use crate::domain::expense::{MAX_DESCRIPTION, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN};
 use crate::domain::filter::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::domain::money::Currency;
@@ -83,6 +84,92 @@ fn schemas() -> Value {
                 "next_cursor": {"type": ["string", "null"]},
             },
         },
+        "NewCategory": category_body(true),
+        "CategoryPatch": category_body(false),
+        "Category": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["id", "name", "color", "created_at", "updated_at"],
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "color": {"type": ["string", "null"], "pattern": "^#[0-9a-f]{6}$"},
+                "created_at": timestamp,
+                "updated_at": timestamp,
+            },
+        },
+        "CategoryList": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Category"}}},
+        },
+        "BudgetInput": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["amount", "currency"],
+            "properties": {"amount": amount, "currency": currency},
+        },
+        "Budget": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["category_id", "amount", "currency", "created_at", "updated_at"],
+            "properties": {
+                "category_id": {"type": "string"},
+                "amount": {"type": "string", "pattern": AMOUNT_PATTERN},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                "created_at": timestamp,
+                "updated_at": timestamp,
+            },
+        },
+        "BudgetMonth": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["month", "items"],
+            "properties": {
+                "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                "items": {"type": "array", "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["category_id", "amount", "currency", "spent", "remaining", "over"],
+                    "properties": {
+                        "category_id": {"type": "string"},
+                        "amount": {"type": "string", "pattern": AMOUNT_PATTERN},
+                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                        "spent": {"type": "string", "pattern": AMOUNT_PATTERN},
+                        "remaining": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"},
+                        "over": {"type": "boolean"},
+                    },
+                }},
+            },
+        },
+        "Summary": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["from", "to", "group_by", "groups"],
+            "properties": {
+                "from": {"type": ["string", "null"], "format": "date"},
+                "to": {"type": ["string", "null"], "format": "date"},
+                "group_by": {"type": "string", "enum": ["category", "month", "tag", "merchant"]},
+                "groups": {"type": "array", "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["key", "currency", "total", "count"],
+                    "properties": {
+                        "key": {"type": ["string", "null"]},
+                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                        "total": {"type": "string", "pattern": AMOUNT_PATTERN},
+                        "count": {"type": "integer", "minimum": 1},
+                    },
+                }},
+            },
+        },
+        "ImportResult": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["imported"],
+            "properties": {"imported": {"type": "integer", "minimum": 0}},
+        },
         "Health": {
             "type": "object",
             "required": ["status", "checks"],
@@ -111,12 +198,32 @@ fn schemas() -> Value {
                     "items": {
                         "type": "object",
                         "required": ["field", "message"],
-                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                        "properties": {
+                            "field": {"type": "string"},
+                            "message": {"type": "string"},
+                            "line": {"type": "integer", "minimum": 1, "description": "CSV import: the 1-based physical line where the record starts."},
+                        },
                     },
                 },
             },
         },
     })
+}
+
+fn category_body(required: bool) -> Value {
+    let mut schema = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME,
+                     "description": "Unique per user ignoring case; trimmed of Unicode White_Space."},
+            "color": {"type": ["string", "null"], "pattern": "^#[0-9A-Fa-f]{6}$"},
+        },
+    });
+    if required {
+        schema["required"] = json!(["name"]);
+    }
+    schema
 }
 
 fn problem(description: &str) -> Value {
@@ -130,13 +237,35 @@ fn body_of(schema: &str) -> Value {
     json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}})
 }
 
+fn path_param(name: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+}
+
 fn id_param() -> Value {
-    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}})
+    path_param("id")
+}
+
+fn idempotency_param() -> Value {
+    json!({"name": "Idempotency-Key", "in": "header", "required": false,
+           "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+           "description": "For 24 hours the same key and body replays the first response (Idempotent-Replayed: true); another body is 422."})
 }
 
 fn if_match_param() -> Value {
     json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
            "description": "The expense's ETag (\"<version>\"); a stale one is 412."})
+}
+
+fn filter_params() -> Vec<Value> {
+    list_params()
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|p| p["name"] != "limit")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn list_params() -> Value {
@@ -205,6 +334,7 @@ fn operation(route: &Route) -> Value {
     let ok = |schema: &str, description: &str| json!({"description": description, "content": body_of(schema)});
     match route.operation {
         Operation::CreateExpense => {
+            op["parameters"] = json!([idempotency_param()]);
             op["requestBody"] = json!({"required": true, "content": body_of("NewExpense")});
             responses.insert("201".into(), {
                 let mut r = ok("Expense", "Created");
@@ -246,6 +376,89 @@ fn operation(route: &Route) -> Value {
             responses.insert("204".into(), json!({"description": "Deleted"}));
             responses.insert("404".into(), problem("No such expense"));
             responses.insert("412".into(), problem("Stale If-Match"));
+        }
+        Operation::ExportExpenses => {
+            op["parameters"] = Value::Array(filter_params());
+            responses.insert("200".into(), json!({
+                "description": "A CSV part (RFC 4180, header row, at most 900 KiB); a `Link: <…>; rel=\"next\"` header names the next part.",
+                "headers": {
+                    "Link": {"schema": {"type": "string"}},
+                    "Content-Disposition": {"schema": {"type": "string"}},
+                },
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }));
+        }
+        Operation::ImportExpenses => {
+            op["parameters"] = json!([idempotency_param()]);
+            op["requestBody"] = json!({"required": true, "content": {"text/csv": {"schema": {"type": "string"},
+                "example": "date,amount,currency,category,merchant,description,tags\r\n2026-11-28,12.30,USD,Food,Corner Café,Lunch,team;lunch\r\n"}}});
+            responses.insert("201".into(), ok("ImportResult", "Every row stored"));
+            responses.insert("415".into(), problem("Not text/csv"));
+            responses.insert(
+                "422".into(),
+                problem("Bad rows (each with its line); nothing stored"),
+            );
+        }
+        Operation::CreateCategory => {
+            op["requestBody"] = json!({"required": true, "content": body_of("NewCategory")});
+            responses.insert("201".into(), ok("Category", "Created"));
+            responses.insert("409".into(), problem("The name is taken (ignoring case)"));
+            responses.insert("415".into(), problem("Not application/json"));
+            responses.insert("422".into(), problem("Invalid fields"));
+        }
+        Operation::ListCategories => {
+            responses.insert("200".into(), ok("CategoryList", "By lower-cased name"));
+        }
+        Operation::GetCategory => {
+            op["parameters"] = json!([id_param()]);
+            responses.insert("200".into(), ok("Category", "The category"));
+            responses.insert("404".into(), problem("No such category"));
+        }
+        Operation::UpdateCategory => {
+            op["parameters"] = json!([id_param()]);
+            let schema = json!({"$ref": "#/components/schemas/CategoryPatch"});
+            op["requestBody"] = json!({"required": true, "content": {
+                "application/merge-patch+json": {"schema": schema},
+                "application/json": {"schema": schema},
+            }});
+            responses.insert("200".into(), ok("Category", "Updated"));
+            responses.insert("404".into(), problem("No such category"));
+            responses.insert("409".into(), problem("The name is taken (ignoring case)"));
+            responses.insert("415".into(), problem("Not JSON"));
+            responses.insert("422".into(), problem("Invalid fields"));
+        }
+        Operation::DeleteCategory => {
+            op["parameters"] = json!([id_param()]);
+            responses.insert("204".into(), json!({"description": "Deleted; its expenses are uncategorised, its budget removed"}));
+            responses.insert("404".into(), problem("No such category"));
+        }
+        Operation::PutBudget => {
+            op["parameters"] = json!([path_param("category_id")]);
+            op["requestBody"] = json!({"required": true, "content": body_of("BudgetInput")});
+            responses.insert("200".into(), ok("Budget", "Created or replaced"));
+            responses.insert("404".into(), problem("No such category"));
+            responses.insert("415".into(), problem("Not application/json"));
+            responses.insert("422".into(), problem("Invalid fields"));
+        }
+        Operation::DeleteBudget => {
+            op["parameters"] = json!([path_param("category_id")]);
+            responses.insert("204".into(), json!({"description": "Removed"}));
+            responses.insert("404".into(), problem("No budget for this category"));
+        }
+        Operation::ListBudgets => {
+            op["parameters"] = json!([{"name": "month", "in": "query", "required": false,
+                "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                "description": "YYYY-MM; default: the current UTC month."}]);
+            responses.insert("200".into(), ok("BudgetMonth", "Budgets with spending"));
+        }
+        Operation::SummaryReport => {
+            op["parameters"] = json!([
+                {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                {"name": "group_by", "in": "query", "required": false,
+                 "schema": {"type": "string", "enum": ["category", "month", "tag", "merchant"], "default": "category"}},
+            ]);
+            responses.insert("200".into(), ok("Summary", "Totals per key and currency"));
         }
         Operation::Health => {
             responses.insert("200".into(), ok("Health", "Healthy"));

@@ -6,13 +6,18 @@ use serde_json::Value;
 use shared::app::App;
 use shared::auth::AuthSettings;
 use shared::config::{Config, DatabaseSettings};
-use shared::http::routes::{Operation, FALLBACK_FUNCTION, ROUTES};
+use shared::http::routes::{
+    Operation, FALLBACK_FUNCTION, MIGRATE_FUNCTION, PURGE_FUNCTION, ROUTES,
+};
 use shared::http::Scope;
 
 /// The secret the fixtures' tokens are signed with (events/README.md).
 const FIXTURE_SECRET: &str = "events-fixture-secret";
-/// The expense id written in the fixtures, replaced by a real one.
-const FIXTURE_ID: &str = "0192f0c4-7a2e-7cc3-9a57-3f1f6f4f2a10";
+/// The expense and category ids written in the fixtures, replaced by real ones.
+const FIXTURE_IDS: [&str; 2] = [
+    "0192f0c4-7a2e-7cc3-9a57-3f1f6f4f2a10",
+    "0192f0c4-7a2e-7cc3-9a57-3f1f6f4f2a20",
+];
 
 async fn app() -> App {
     let config = Config {
@@ -31,7 +36,9 @@ fn event_text(function: &str, id: Option<&str>) -> String {
     let path = format!("{}/../events/{function}.json", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     match id {
-        Some(id) => text.replace(FIXTURE_ID, id),
+        Some(id) => FIXTURE_IDS
+            .iter()
+            .fold(text, |text, fixture| text.replace(fixture, id)),
         None => text,
     }
 }
@@ -60,9 +67,13 @@ async fn invoke_as(
     let response = shared::lambda::handle(app, scope_of(function), request).await;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
+    let is_json = headers
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or("").contains("json"));
     let body = match response.body() {
         lambda_http::Body::Empty => Value::Null,
-        body => serde_json::from_slice(body.as_ref()).expect("a JSON body"),
+        body if is_json => serde_json::from_slice(body.as_ref()).expect("a JSON body"),
+        body => Value::String(String::from_utf8_lossy(body.as_ref()).into_owned()),
     };
     (status, headers, body)
 }
@@ -118,6 +129,69 @@ async fn every_function_answers_its_alb_event() {
 }
 
 #[tokio::test]
+async fn the_category_budget_report_and_csv_functions_answer_their_events() {
+    let app = app().await;
+
+    let (status, headers, category) = invoke(&app, "create-category", None).await;
+    assert_eq!(status, 201, "{category}");
+    let id = category["id"].as_str().unwrap().to_owned();
+    assert_eq!(headers["location"], format!("/v1/categories/{id}").as_str());
+    let (status, _, got) = invoke(&app, "get-category", Some(&id)).await;
+    assert_eq!((status, &got), (200, &category));
+    let (status, _, list) = invoke(&app, "list-categories", None).await;
+    assert_eq!((status, &list["items"][0]), (200, &category));
+    let (status, _, budget) = invoke(&app, "put-budget", Some(&id)).await;
+    assert_eq!(
+        (status, budget["amount"].as_str()),
+        (200, Some("400.00")),
+        "{budget}"
+    );
+
+    // Base64 CSV body with an Idempotency-Key (the second time is a
+    // replay); its "Food" rows land in the category above.
+    let (status, headers, imported) = invoke(&app, "import-expenses", None).await;
+    assert_eq!(
+        (status, &imported),
+        (201, &serde_json::json!({"imported": 2}))
+    );
+    assert!(!headers.contains_key("idempotent-replayed"));
+    let (status, headers, replayed) = invoke(&app, "import-expenses", None).await;
+    assert_eq!((status, &replayed), (201, &imported));
+    assert_eq!(headers["idempotent-replayed"], "true");
+
+    let (status, headers, csv) = invoke(&app, "export-expenses", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.as_str().unwrap();
+    assert!(
+        csv.starts_with("id,date,amount,currency,category,merchant,description,tags\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",2026-11-27,8.50,USD,Food,Bakery,\"Croissants, two\",team\r\n"),
+        "{csv}"
+    );
+    assert!(!csv.contains("JPY"), "the event filters USD: {csv}");
+
+    let (status, _, month) = invoke(&app, "list-budgets", None).await;
+    assert_eq!(status, 200, "{month}");
+    assert_eq!(month["items"][0]["spent"], "8.50", "{month}");
+
+    let (status, _, summary) = invoke(&app, "summary-report", None).await;
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(summary["groups"][0]["total"], "8.50", "{summary}");
+
+    let (status, _, renamed) = invoke(&app, "update-category", Some(&id)).await;
+    assert_eq!((status, renamed["name"].as_str()), (200, Some("Groceries")));
+    let (status, _, _) = invoke(&app, "delete-budget", Some(&id)).await;
+    assert_eq!(status, 204);
+    let (status, _, _) = invoke(&app, "delete-category", Some(&id)).await;
+    assert_eq!(status, 204);
+    let (status, _, _) = invoke(&app, "get-category", Some(&id)).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
 async fn a_function_refuses_another_operations_request() {
     let app = app().await;
     let (status, _, _) = invoke_as(&app, "get-expense", "create-expense", None).await;
@@ -128,10 +202,11 @@ async fn a_function_refuses_another_operations_request() {
 
 #[test]
 fn every_function_has_an_event_fixture() {
-    let functions = ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain([FALLBACK_FUNCTION, shared::http::routes::MIGRATE_FUNCTION]);
+    let functions = ROUTES.iter().map(|r| r.function).chain([
+        FALLBACK_FUNCTION,
+        MIGRATE_FUNCTION,
+        PURGE_FUNCTION,
+    ]);
     for function in functions {
         let text = event_text(function, None);
         serde_json::from_str::<Value>(&text)

@@ -9,10 +9,10 @@ use shared::config::{DB_CONNECT_TIMEOUT, DB_STATEMENT_TIMEOUT};
 use shared::domain::expense::{parse_new, Expense};
 use shared::domain::filter::ListQuery;
 use shared::domain::{new_id, now_micros, UserId};
-use shared::store::mysql::{MysqlSettings, MysqlStore};
+use shared::store::migrate::MYSQL as MIGRATIONS;
+use shared::store::mysql::{MysqlBackend, MysqlSettings};
 use shared::store::sql::{list_query, Dialect, Param};
-use shared::store::sqlite::SqliteStore;
-use shared::store::{cursor_after, DynStore, Store, StoreError, WriteOutcome};
+use shared::store::{cursor_after, DynStore, SqlStore, Store, StoreError, WriteOutcome};
 
 use crate::helpers::{TestDb, SQL_MODE};
 
@@ -27,7 +27,11 @@ fn mysql_settings(db: &TestDb) -> MysqlSettings {
 }
 
 fn sqlite() -> DynStore {
-    Arc::new(SqliteStore::open(":memory:").unwrap())
+    Arc::new(SqlStore::sqlite(":memory:", DB_STATEMENT_TIMEOUT).unwrap())
+}
+
+fn mysql(db: &TestDb) -> DynStore {
+    Arc::new(SqlStore::mysql(&mysql_settings(db)).unwrap())
 }
 
 fn user(name: &str) -> UserId {
@@ -54,7 +58,11 @@ fn query(text: &str) -> ListQuery {
 
 /// The contract every store keeps.
 async fn contract(store: DynStore) {
-    assert_eq!(store.migrate().await.unwrap(), 1, "first migration run");
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        MIGRATIONS.len(),
+        "first migration run"
+    );
     assert_eq!(
         store.migrate().await.unwrap(),
         0,
@@ -68,7 +76,7 @@ async fn contract(store: DynStore) {
         "merchant": "Café \"Ünïcode\" 😀", "description": "'; DROP TABLE expenses; --",
         "tags": ["b", "a", "%"],
     }));
-    store.insert_expense(&alice, &full).await.unwrap();
+    store.insert_expense(&alice, &full, None).await.unwrap();
     assert_eq!(
         store.get_expense(&alice, &full.id).await.unwrap(),
         Some(full.clone())
@@ -111,7 +119,7 @@ async fn contract(store: DynStore) {
     let mut categorised = expense(json!({"amount": "1", "currency": "EUR", "date": "2026-01-01"}));
     categorised.fields.category_id = Some(new_id());
     assert!(matches!(
-        store.insert_expense(&alice, &categorised).await,
+        store.insert_expense(&alice, &categorised, None).await,
         Err(StoreError::UnknownCategory)
     ));
     assert_eq!(
@@ -157,13 +165,14 @@ async fn contract(store: DynStore) {
             if i % 3 == 0 { o.insert("amount".into(), json!(format!("{}", i + 1))); }
             serde_json::Value::Object(o)
         }).unwrap());
-        store.insert_expense(&alice, &e).await.unwrap();
+        store.insert_expense(&alice, &e, None).await.unwrap();
         made.push(e);
     }
     store
         .insert_expense(
             &bob,
             &expense(json!({"amount": "1", "currency": "USD", "date": "2026-03-01"})),
+            None,
         )
         .await
         .unwrap();
@@ -224,16 +233,13 @@ async fn sqlite_keeps_the_store_contract() {
 #[tokio::test]
 async fn mariadb_keeps_the_store_contract() {
     let db = TestDb::create().await;
-    let store: DynStore = Arc::new(MysqlStore::new(&mysql_settings(&db)).unwrap());
-    contract(store).await;
+    contract(mysql(&db)).await;
 }
 
 #[tokio::test]
 async fn concurrent_migrations_apply_once() {
     let db = TestDb::create().await;
-    let stores: Vec<DynStore> = (0..4)
-        .map(|_| Arc::new(MysqlStore::new(&mysql_settings(&db)).unwrap()) as DynStore)
-        .collect();
+    let stores: Vec<DynStore> = (0..4).map(|_| mysql(&db)).collect();
     let runs = stores.iter().map(|s| {
         let s = Arc::clone(s);
         tokio::spawn(async move { s.migrate().await })
@@ -242,13 +248,17 @@ async fn concurrent_migrations_apply_once() {
     for run in runs {
         applied += run.await.unwrap().expect("every concurrent start succeeds");
     }
-    assert_eq!(applied, 1, "exactly one process applied the migration");
+    assert_eq!(
+        applied,
+        MIGRATIONS.len(),
+        "each migration applied by exactly one process"
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_mysql_is_unavailable_quickly() {
     let port = crate::helpers::free_port();
-    let store = MysqlStore::new(&MysqlSettings {
+    let store = SqlStore::mysql(&MysqlSettings {
         url: format!("mysql://root@127.0.0.1:{port}/nothing"),
         pool_max: 1,
         sql_mode: None,
@@ -275,6 +285,7 @@ fn inline(sql: &str, params: &[Param]) -> String {
                 Param::Text(s) => out.push_str(&format!("'{}'", s.replace('\'', "''"))),
                 Param::Int(n) => out.push_str(&n.to_string()),
                 Param::Null => out.push_str("NULL"),
+                Param::Bytes(_) => panic!("no bytes in expense rows"),
             }
         } else {
             out.push(c);
@@ -287,10 +298,11 @@ fn inline(sql: &str, params: &[Param]) -> String {
 async fn a_deep_page_reads_only_limit_plus_one_rows_on_mariadb() {
     use mysql_async::prelude::Queryable;
     let db = TestDb::create().await;
-    let store = MysqlStore::new(&mysql_settings(&db)).unwrap();
+    let backend = Arc::new(MysqlBackend::new(&mysql_settings(&db)).unwrap());
+    let store = SqlStore::new(backend.clone(), DB_STATEMENT_TIMEOUT);
     store.migrate().await.unwrap();
     let (alice, bob) = (user("alice"), user("bob"));
-    let mut conn = store.pool().get_conn().await.unwrap();
+    let mut conn = backend.pool().get_conn().await.unwrap();
     // Bulk rows straight into the table: 3000 for alice, 1000 for bob.
     for (who, n) in [(&alice, 3000), (&bob, 1000)] {
         let rows: Vec<Expense> = (0..n)

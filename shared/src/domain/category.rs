@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::format_timestamp;
 use super::text::{clean, fold};
+use super::{format_timestamp, FieldError};
 
 pub const MAX_NAME: usize = 100;
 
@@ -44,6 +44,51 @@ impl Category {
     }
 }
 
+/// Fields a client may send.
+pub const WRITABLE_FIELDS: [&str; 2] = ["name", "color"];
+const READ_ONLY_FIELDS: [&str; 3] = ["id", "created_at", "updated_at"];
+
+/// Validates a create body (`current` = None) or a merge patch applied to
+/// `current`: the resulting name and colour, or every bad field.
+pub fn parse_fields(
+    body: &serde_json::Map<String, serde_json::Value>,
+    current: Option<&Category>,
+) -> Result<(String, Option<String>), Vec<FieldError>> {
+    use serde_json::Value;
+    let mut errors = super::expense::unknown_fields(body, &WRITABLE_FIELDS, &READ_ONLY_FIELDS);
+    let name = match body.get("name") {
+        None => match current {
+            Some(c) => Some(c.name.clone()),
+            None => {
+                errors.push(FieldError::new("name", "is required"));
+                None
+            }
+        },
+        Some(Value::String(raw)) => validate_name(raw)
+            .map_err(|m| errors.push(FieldError::new("name", m)))
+            .ok(),
+        Some(_) => {
+            errors.push(FieldError::new("name", "must be a string"));
+            None
+        }
+    };
+    let color = match body.get("color") {
+        None => current.and_then(|c| c.color.clone()),
+        Some(Value::Null) => None,
+        Some(Value::String(raw)) => validate_color(raw)
+            .map_err(|m| errors.push(FieldError::new("color", m)))
+            .ok(),
+        Some(_) => {
+            errors.push(FieldError::new("color", "must be a colour #rrggbb or null"));
+            None
+        }
+    };
+    match name {
+        Some(name) if errors.is_empty() => Ok((name, color)),
+        _ => Err(errors),
+    }
+}
+
 /// A category name: trimmed, 1–100 code points, no U+0000.
 pub fn validate_name(raw: &str) -> Result<String, String> {
     let name = clean(raw);
@@ -71,6 +116,38 @@ pub fn validate_color(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies() {
+        let body = |v: serde_json::Value| v.as_object().unwrap().clone();
+        assert_eq!(
+            parse_fields(
+                &body(serde_json::json!({"name": " Food ", "color": "#ABCDEF"})),
+                None
+            )
+            .unwrap(),
+            ("Food".to_owned(), Some("#abcdef".to_owned()))
+        );
+        let errors = parse_fields(
+            &body(serde_json::json!({"name": null, "id": "x", "x": 1, "color": 3})),
+            None,
+        )
+        .unwrap_err();
+        let mut fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(fields, vec!["color", "id", "name", "x"]);
+        let current = Category {
+            id: "i".into(),
+            name: "Food".into(),
+            color: Some("#000000".into()),
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(
+            parse_fields(&body(serde_json::json!({"color": null})), Some(&current)).unwrap(),
+            ("Food".to_owned(), None)
+        );
+    }
 
     #[test]
     fn names_and_colours() {

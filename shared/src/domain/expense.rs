@@ -104,6 +104,24 @@ pub fn apply_patch(
     parse_fields(body, Some(current))
 }
 
+/// One error per field of `body` that is read-only or not known.
+pub fn unknown_fields(
+    body: &Map<String, Value>,
+    writable: &[&str],
+    read_only: &[&str],
+) -> Vec<FieldError> {
+    body.keys()
+        .filter(|key| !writable.contains(&key.as_str()))
+        .map(|key| {
+            if read_only.contains(&key.as_str()) {
+                FieldError::new(key, "is read-only")
+            } else {
+                FieldError::new(key, "is not a known field")
+            }
+        })
+        .collect()
+}
+
 /// A field of a body: missing, explicitly null, or given.
 enum Slot<'a> {
     Absent,
@@ -125,14 +143,7 @@ fn parse_fields(
     body: &Map<String, Value>,
     current: Option<&ExpenseFields>,
 ) -> Result<ExpenseFields, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    for key in body.keys() {
-        if READ_ONLY_FIELDS.contains(&key.as_str()) {
-            errors.push(FieldError::new(key, "is read-only"));
-        } else if !WRITABLE_FIELDS.contains(&key.as_str()) {
-            errors.push(FieldError::new(key, "is not a known field"));
-        }
-    }
+    let mut errors = unknown_fields(body, &WRITABLE_FIELDS, &READ_ONLY_FIELDS);
 
     // A required field: absent keeps the current value (patch) or is an
     // error (create); null is always an error.

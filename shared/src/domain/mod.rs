@@ -1,10 +1,13 @@
 //! Pure types and rules of the expense tracker: no I/O here.
 
+pub mod budget;
 pub mod category;
+pub mod csv_format;
 pub mod cursor;
 pub mod expense;
 pub mod filter;
 pub mod money;
+pub mod report;
 pub mod text;
 
 use serde::Serialize;

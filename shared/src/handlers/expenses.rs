@@ -1,21 +1,23 @@
-//! The expense operations, with cache-aside reads and invalidation after
-//! every write (before the response leaves).
+//! The expense operations: cache-aside reads, writes that invalidate the
+//! user's cache before they answer.
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use serde::Serialize;
 
-use super::{empty, json_bytes, HandlerResult};
+use super::idempotency::Claim;
+use super::{
+    cached, empty, invalidate, json_body, json_bytes, to_json_bytes, with_location, HandlerResult,
+    JSON, MERGE_PATCH,
+};
 use crate::app::App;
 use crate::domain::expense::{apply_patch, parse_new, Expense, ExpenseView};
 use crate::domain::filter::ListQuery;
-use crate::domain::{is_id, new_id, now_micros, UserId};
+use crate::domain::{is_id, new_id, now_micros, FieldError, UserId};
 use crate::http::problem::ApiError;
-use crate::http::request::{json_object, query_pairs, require_content_type, IfMatch};
+use crate::http::request::{query_pairs, IfMatch};
 use crate::store::{cursor_after, WriteOutcome};
 
-const JSON: &str = "application/json";
-const MERGE_PATCH: &str = "application/merge-patch+json";
 /// Attempts of a PATCH without If-Match that keeps meeting concurrent writes.
 const PATCH_ATTEMPTS: usize = 5;
 
@@ -23,12 +25,6 @@ const PATCH_ATTEMPTS: usize = 5;
 struct Page<'a> {
     items: Vec<ExpenseView>,
     next_cursor: Option<&'a str>,
-}
-
-fn to_json(view: &ExpenseView) -> Result<Bytes, ApiError> {
-    serde_json::to_vec(view)
-        .map(Bytes::from)
-        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// An expense response with its `ETag`.
@@ -40,16 +36,13 @@ fn expense_response(status: StatusCode, body: Bytes, version: i64) -> Response<B
     response
 }
 
-/// Every write ends here: the user's cached entries stop being read.
-async fn invalidate(app: &App, user: &UserId) {
-    if let Some(cache) = &app.cache {
-        cache.invalidate(user).await;
-    }
-}
-
-pub async fn create(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
-    require_content_type(request.headers(), &[JSON])?;
-    let body = json_object(&request)?;
+pub async fn create(
+    app: &App,
+    user: &UserId,
+    request: Request<Bytes>,
+    claim: Option<Claim>,
+) -> HandlerResult {
+    let body = json_body(&request, &[JSON])?;
     let fields = parse_new(&body).map_err(ApiError::Invalid)?;
     let now = now_micros();
     let expense = Expense {
@@ -59,85 +52,75 @@ pub async fn create(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
         created_at: now,
         updated_at: now,
     };
-    app.store.insert_expense(user, &expense).await?;
+    let response = with_location(
+        expense_response(StatusCode::CREATED, to_json_bytes(&expense.view())?, 1),
+        &format!("/v1/expenses/{}", expense.id),
+    );
+    // With an idempotency key, the response is stored in the same
+    // transaction as the expense: exactly once, even across a crash.
+    let completion = claim.as_ref().map(|c| c.completion(&response));
+    app.store
+        .insert_expense(user, &expense, completion.as_ref())
+        .await?;
     invalidate(app, user).await;
-    let mut response = expense_response(StatusCode::CREATED, to_json(&expense.view())?, 1);
-    if let Ok(location) = HeaderValue::from_str(&format!("/v1/expenses/{}", expense.id)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(Claim::mark_completed(response, claim.is_some()))
 }
 
 pub async fn get(app: &App, user: &UserId, id: &str) -> HandlerResult {
     if !is_id(id) {
         return Err(ApiError::NotFound);
     }
-    let key = format!("expense:{id}");
-    let generation = match &app.cache {
-        Some(cache) => cache.generation(user).await,
-        None => None,
-    };
-    if let (Some(cache), Some(generation)) = (&app.cache, &generation) {
-        if let Some(hit) = cache.get(generation, &key).await {
-            if let Ok(view) = serde_json::from_str::<ExpenseView>(&hit) {
-                return Ok(expense_response(
-                    StatusCode::OK,
-                    Bytes::from(hit),
-                    view.version,
-                ));
-            }
-        }
+    let body = cached(app, user, &format!("expense:{id}"), || async {
+        let expense = app
+            .store
+            .get_expense(user, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        to_json_bytes(&expense.view())
+    })
+    .await?;
+    let view: ExpenseView =
+        serde_json::from_slice(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(expense_response(StatusCode::OK, body, view.version))
+}
+
+/// Parses the list query of `GET /v1/expenses` (and of the export).
+pub fn list_query(request: &Request<Bytes>) -> Result<ListQuery, ApiError> {
+    ListQuery::parse(&query_pairs(request)).map_err(bad_query)
+}
+
+pub fn bad_query(errors: Vec<FieldError>) -> ApiError {
+    ApiError::BadRequest {
+        detail: "Some query parameters are invalid; see errors.".into(),
+        errors,
     }
-    let expense = app
-        .store
-        .get_expense(user, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let body = to_json(&expense.view())?;
-    if let (Some(cache), Some(generation)) = (&app.cache, &generation) {
-        if let Ok(text) = std::str::from_utf8(&body) {
-            cache.put(generation, &key, text).await;
-        }
-    }
-    Ok(expense_response(StatusCode::OK, body, expense.version))
 }
 
 pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
-    let query =
-        ListQuery::parse(&query_pairs(&request)).map_err(|errors| ApiError::BadRequest {
-            detail: "Some query parameters are invalid; see errors.".into(),
-            errors,
-        })?;
-    let key = format!("list:{}", query.cache_key());
-    let generation = match &app.cache {
-        Some(cache) => cache.generation(user).await,
-        None => None,
-    };
-    if let (Some(cache), Some(generation)) = (&app.cache, &generation) {
-        if let Some(hit) = cache.get(generation, &key).await {
-            return Ok(json_bytes(StatusCode::OK, Bytes::from(hit)));
-        }
-    }
-    let mut rows = app.store.list_expenses(user, &query).await?;
-    let more = rows.len() > query.limit;
-    rows.truncate(query.limit);
-    let next_cursor = more
-        .then(|| rows.last().map(|e| cursor_after(e).encode()))
-        .flatten();
-    let page = Page {
-        items: rows.iter().map(Expense::view).collect(),
-        next_cursor: next_cursor.as_deref(),
-    };
-    let body = serde_json::to_string(&page).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if let (Some(cache), Some(generation)) = (&app.cache, &generation) {
-        cache.put(generation, &key, &body).await;
-    }
-    Ok(json_bytes(StatusCode::OK, Bytes::from(body)))
+    let query = list_query(&request)?;
+    let body = cached(
+        app,
+        user,
+        &format!("list:{}", query.cache_key()),
+        || async {
+            let mut rows = app.store.list_expenses(user, &query).await?;
+            let more = rows.len() > query.limit;
+            rows.truncate(query.limit);
+            let next_cursor = more
+                .then(|| rows.last().map(|e| cursor_after(e).encode()))
+                .flatten();
+            to_json_bytes(&Page {
+                items: rows.iter().map(Expense::view).collect(),
+                next_cursor: next_cursor.as_deref(),
+            })
+        },
+    )
+    .await?;
+    Ok(json_bytes(StatusCode::OK, body))
 }
 
 pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>) -> HandlerResult {
-    require_content_type(request.headers(), &[JSON, MERGE_PATCH])?;
-    let patch = json_object(&request)?;
+    let patch = json_body(&request, &[JSON, MERGE_PATCH])?;
     let if_match = IfMatch::from_headers(request.headers());
     if !is_id(id) {
         return Err(ApiError::NotFound);
@@ -167,7 +150,7 @@ pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>)
                 invalidate(app, user).await;
                 return Ok(expense_response(
                     StatusCode::OK,
-                    to_json(&updated.view())?,
+                    to_json_bytes(&updated.view())?,
                     updated.version,
                 ));
             }

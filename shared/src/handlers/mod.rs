@@ -1,8 +1,15 @@
 //! One function per operation: parse and validate, call the store (through
 //! the cache), shape the response.
 
+mod budgets;
+mod categories;
+mod csv;
 mod expenses;
+mod idempotency;
 mod ops;
+mod reports;
+
+use std::future::Future;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
@@ -12,6 +19,8 @@ use crate::app::App;
 use crate::domain::UserId;
 use crate::http::problem::ApiError;
 use crate::http::routes::Operation;
+
+pub use idempotency::purge as purge_idempotency;
 
 pub type HandlerResult = Result<Response<Bytes>, ApiError>;
 
@@ -32,11 +41,32 @@ pub async fn authenticated(
 ) -> HandlerResult {
     let id = params.first().map(String::as_str).unwrap_or_default();
     match operation {
-        Operation::CreateExpense => expenses::create(app, user, request).await,
+        Operation::CreateExpense => {
+            idempotency::run(app, user, request, |request, claim| {
+                expenses::create(app, user, request, claim)
+            })
+            .await
+        }
+        Operation::ImportExpenses => {
+            idempotency::run(app, user, request, |request, claim| {
+                csv::import(app, user, request, claim)
+            })
+            .await
+        }
         Operation::ListExpenses => expenses::list(app, user, request).await,
         Operation::GetExpense => expenses::get(app, user, id).await,
         Operation::UpdateExpense => expenses::update(app, user, id, request).await,
         Operation::DeleteExpense => expenses::delete(app, user, id, request).await,
+        Operation::ExportExpenses => csv::export(app, user, request).await,
+        Operation::CreateCategory => categories::create(app, user, request).await,
+        Operation::ListCategories => categories::list(app, user).await,
+        Operation::GetCategory => categories::get(app, user, id).await,
+        Operation::UpdateCategory => categories::update(app, user, id, request).await,
+        Operation::DeleteCategory => categories::delete(app, user, id).await,
+        Operation::PutBudget => budgets::put(app, user, id, request).await,
+        Operation::DeleteBudget => budgets::delete(app, user, id).await,
+        Operation::ListBudgets => budgets::list(app, user, request).await,
+        Operation::SummaryReport => reports::summary(app, user, request).await,
         Operation::Health | Operation::OpenApi => public(app, operation).await,
     }
 }
@@ -52,9 +82,14 @@ pub fn json_bytes(status: StatusCode, body: Bytes) -> Response<Bytes> {
     response
 }
 
+pub fn to_json_bytes<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> HandlerResult {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(json_bytes(status, Bytes::from(body)))
+    Ok(json_bytes(status, to_json_bytes(value)?))
 }
 
 pub fn empty(status: StatusCode) -> Response<Bytes> {
@@ -62,3 +97,60 @@ pub fn empty(status: StatusCode) -> Response<Bytes> {
     *response.status_mut() = status;
     response
 }
+
+/// Adds `Location` to a response (ids are ASCII, so this cannot fail).
+pub fn with_location(mut response: Response<Bytes>, location: &str) -> Response<Bytes> {
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Cache-aside for a read: the body cached under the user's current
+/// generation, or `compute`d from the database and cached. Without a
+/// cache, or when Redis fails, it simply computes.
+pub async fn cached<F, Fut>(
+    app: &App,
+    user: &UserId,
+    key: &str,
+    compute: F,
+) -> Result<Bytes, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Bytes, ApiError>>,
+{
+    let Some(cache) = &app.cache else {
+        return compute().await;
+    };
+    let Some(generation) = cache.generation(user).await else {
+        return compute().await;
+    };
+    if let Some(hit) = cache.get(&generation, key).await {
+        return Ok(Bytes::from(hit));
+    }
+    let body = compute().await?;
+    if let Ok(text) = std::str::from_utf8(&body) {
+        cache.put(&generation, key, text).await;
+    }
+    Ok(body)
+}
+
+/// Every write ends here, before it answers: the user's cached entries
+/// stop being read.
+pub async fn invalidate(app: &App, user: &UserId) {
+    if let Some(cache) = &app.cache {
+        cache.invalidate(user).await;
+    }
+}
+
+/// A JSON object body of a JSON route: 415, 400 or 422 otherwise.
+pub fn json_body(
+    request: &Request<Bytes>,
+    accepted: &[&str],
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    crate::http::request::require_content_type(request.headers(), accepted)?;
+    crate::http::request::json_object(request)
+}
+
+pub const JSON: &str = "application/json";
+pub const MERGE_PATCH: &str = "application/merge-patch+json";

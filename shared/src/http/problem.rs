@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use serde::Serialize;
 
+use crate::domain::csv_format::ImportError;
 use crate::domain::FieldError;
 use crate::store::StoreError;
 
@@ -21,11 +22,15 @@ pub enum ApiError {
     Unauthorized(String),
     NotFound,
     MethodNotAllowed(Vec<Method>),
+    /// 409: the request conflicts with stored state.
+    Conflict(String),
     PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType(String),
     /// 422: well-formed, but these fields are invalid.
     Invalid(Vec<FieldError>),
+    /// 422: these rows of a CSV import are invalid (`line`, `field`, `message`).
+    InvalidRows(Vec<ImportError>),
     Unavailable(String),
     Internal(String),
 }
@@ -38,7 +43,7 @@ struct Problem<'a> {
     status: u16,
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<&'a [FieldError]>,
+    errors: Option<serde_json::Value>,
 }
 
 /// Seconds a client should wait before retrying after a 503.
@@ -58,10 +63,11 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::InvalidRows(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,10 +80,11 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::NotFound => "not-found",
             ApiError::MethodNotAllowed(_) => "method-not-allowed",
+            ApiError::Conflict(_) => "conflict",
             ApiError::PreconditionFailed => "precondition-failed",
             ApiError::PayloadTooLarge => "payload-too-large",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
-            ApiError::Invalid(_) => "validation-failed",
+            ApiError::Invalid(_) | ApiError::InvalidRows(_) => "validation-failed",
             ApiError::Unavailable(_) => "service-unavailable",
             ApiError::Internal(_) => "internal-error",
         }
@@ -96,12 +103,16 @@ impl ApiError {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            ApiError::Conflict(detail) => detail.clone(),
             ApiError::PreconditionFailed => {
                 "If-Match does not match the current version; read it again and retry.".into()
             }
             ApiError::PayloadTooLarge => "The request body is larger than 1 MiB.".into(),
             ApiError::UnsupportedMediaType(expected) => format!("Send the body as {expected}."),
             ApiError::Invalid(_) => "Some fields are invalid; see errors.".into(),
+            ApiError::InvalidRows(_) => {
+                "Some rows are invalid; see errors. Nothing was stored.".into()
+            }
             // Causes stay in the logs.
             ApiError::Unavailable(_) => "The database is unavailable; retry shortly.".into(),
             ApiError::Internal(_) => "Something went wrong on our side.".into(),
@@ -121,8 +132,9 @@ impl ApiError {
             ApiError::BadRequest { errors, .. } | ApiError::Invalid(errors)
                 if !errors.is_empty() =>
             {
-                Some(errors.as_slice())
+                serde_json::to_value(errors).ok()
             }
+            ApiError::InvalidRows(rows) => serde_json::to_value(rows).ok(),
             _ => None,
         };
         let problem = Problem {
@@ -171,6 +183,7 @@ impl From<StoreError> for ApiError {
                 "category_id",
                 "is not one of your categories",
             )]),
+            StoreError::Conflict => ApiError::Conflict("This conflicts with stored data.".into()),
             StoreError::Internal(cause) => ApiError::Internal(cause),
         }
     }

@@ -11,6 +11,17 @@ pub enum Operation {
     GetExpense,
     UpdateExpense,
     DeleteExpense,
+    ExportExpenses,
+    ImportExpenses,
+    CreateCategory,
+    ListCategories,
+    GetCategory,
+    UpdateCategory,
+    DeleteCategory,
+    PutBudget,
+    DeleteBudget,
+    ListBudgets,
+    SummaryReport,
     Health,
     OpenApi,
 }
@@ -71,6 +82,94 @@ pub const ROUTES: &[Route] = &[
         summary: "Delete an expense",
     },
     Route {
+        operation: Operation::ExportExpenses,
+        method: Method::GET,
+        path: "/v1/expenses/export",
+        function: "export-expenses",
+        authenticated: true,
+        summary: "Export expenses as CSV, in parts of at most 900 KiB",
+    },
+    Route {
+        operation: Operation::ImportExpenses,
+        method: Method::POST,
+        path: "/v1/expenses/import",
+        function: "import-expenses",
+        authenticated: true,
+        summary: "Import expenses from CSV, all or nothing",
+    },
+    Route {
+        operation: Operation::CreateCategory,
+        method: Method::POST,
+        path: "/v1/categories",
+        function: "create-category",
+        authenticated: true,
+        summary: "Create a category",
+    },
+    Route {
+        operation: Operation::ListCategories,
+        method: Method::GET,
+        path: "/v1/categories",
+        function: "list-categories",
+        authenticated: true,
+        summary: "List categories by name",
+    },
+    Route {
+        operation: Operation::GetCategory,
+        method: Method::GET,
+        path: "/v1/categories/{id}",
+        function: "get-category",
+        authenticated: true,
+        summary: "Read one category",
+    },
+    Route {
+        operation: Operation::UpdateCategory,
+        method: Method::PATCH,
+        path: "/v1/categories/{id}",
+        function: "update-category",
+        authenticated: true,
+        summary: "Rename or recolour a category with a JSON merge patch",
+    },
+    Route {
+        operation: Operation::DeleteCategory,
+        method: Method::DELETE,
+        path: "/v1/categories/{id}",
+        function: "delete-category",
+        authenticated: true,
+        summary: "Delete a category: its expenses become uncategorised, its budget goes",
+    },
+    Route {
+        operation: Operation::PutBudget,
+        method: Method::PUT,
+        path: "/v1/budgets/{category_id}",
+        function: "put-budget",
+        authenticated: true,
+        summary: "Set a category's monthly budget",
+    },
+    Route {
+        operation: Operation::DeleteBudget,
+        method: Method::DELETE,
+        path: "/v1/budgets/{category_id}",
+        function: "delete-budget",
+        authenticated: true,
+        summary: "Remove a category's budget",
+    },
+    Route {
+        operation: Operation::ListBudgets,
+        method: Method::GET,
+        path: "/v1/budgets",
+        function: "list-budgets",
+        authenticated: true,
+        summary: "Budgets of a month with what was spent",
+    },
+    Route {
+        operation: Operation::SummaryReport,
+        method: Method::GET,
+        path: "/v1/reports/summary",
+        function: "summary-report",
+        authenticated: true,
+        summary: "Totals per category, month, tag or merchant, per currency",
+    },
+    Route {
         operation: Operation::Health,
         method: Method::GET,
         path: "/health",
@@ -88,10 +187,11 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
-/// Lambda functions that are not routes: the ALB's default action and
-/// the migration runner.
+/// Lambda functions that are not routes: the ALB's default action, the
+/// migration runner and the scheduled purge of idempotency records.
 pub const FALLBACK_FUNCTION: &str = "fallback";
 pub const MIGRATE_FUNCTION: &str = "migrate";
+pub const PURGE_FUNCTION: &str = "purge-idempotency";
 
 impl Operation {
     pub fn route(self) -> &'static Route {
@@ -123,6 +223,7 @@ pub enum RouteMatch {
     NotFound,
 }
 
+/// The `{…}` values if `path` fits `template`.
 fn match_path(template: &str, path: &str) -> Option<Vec<String>> {
     let mut params = Vec::new();
     let mut want = template.split('/');
@@ -137,21 +238,32 @@ fn match_path(template: &str, path: &str) -> Option<Vec<String>> {
     }
 }
 
+/// How literal a template is: `/v1/expenses/export` beats `/v1/expenses/{id}`.
+fn literal_segments(template: &str) -> usize {
+    template.split('/').filter(|s| !s.starts_with('{')).count()
+}
+
 pub fn route(method: &Method, path: &str) -> RouteMatch {
+    // Only the most literal templates that fit the path count: `export`
+    // is never an expense id, whatever the method.
+    let fitting: Vec<(&'static Route, Vec<String>)> = ROUTES
+        .iter()
+        .filter_map(|r| match_path(r.path, path).map(|params| (r, params)))
+        .collect();
+    let Some(best) = fitting.iter().map(|(r, _)| literal_segments(r.path)).max() else {
+        return RouteMatch::NotFound;
+    };
     let mut allowed = Vec::new();
-    for route in ROUTES {
-        if let Some(params) = match_path(route.path, path) {
-            if route.method == method {
-                return RouteMatch::Found { route, params };
-            }
-            allowed.push(route.method.clone());
+    for (route, params) in fitting {
+        if literal_segments(route.path) != best {
+            continue;
         }
+        if route.method == method {
+            return RouteMatch::Found { route, params };
+        }
+        allowed.push(route.method.clone());
     }
-    if allowed.is_empty() {
-        RouteMatch::NotFound
-    } else {
-        RouteMatch::MethodNotAllowed(allowed)
-    }
+    RouteMatch::MethodNotAllowed(allowed)
 }
 
 #[cfg(test)]

@@ -41,8 +41,14 @@ macro_rules! migrations {
     };
 }
 
-pub const MYSQL: &[Migration] = migrations!("mysql": 1 => "0001_expenses");
-pub const SQLITE: &[Migration] = migrations!("sqlite": 1 => "0001_expenses");
+pub const MYSQL: &[Migration] = migrations!("mysql":
+    1 => "0001_expenses",
+    2 => "0002_budgets_idempotency",
+);
+pub const SQLITE: &[Migration] = migrations!("sqlite":
+    1 => "0001_expenses",
+    2 => "0002_budgets_idempotency",
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,21 +1,28 @@
-//! Storage: one `Store` trait, implemented for MySQL (production, RDS) and
-//! SQLite (the embedded default). The same contract tests run on both.
+//! Storage: one `Store` trait, implemented once (`SqlStore`) over two
+//! backends, MySQL (production, RDS) and SQLite (the embedded default).
+//! The same contract tests run on both.
 
+pub mod backend;
 pub mod migrate;
 pub mod mysql;
 pub mod sql;
+mod sql_store;
 pub mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use time::Date;
 
+use crate::domain::budget::{Budget, BudgetStatus};
+use crate::domain::category::Category;
 use crate::domain::cursor::Cursor;
-use crate::domain::expense::{Expense, ExpenseFields};
+use crate::domain::expense::Expense;
 use crate::domain::filter::ListQuery;
-use crate::domain::money::{Currency, Money};
-use crate::domain::text::parse_date;
+use crate::domain::report::{SummaryGroup, SummaryQuery};
 use crate::domain::UserId;
+
+pub use sql_store::SqlStore;
 
 /// What can go wrong below the HTTP layer.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +33,9 @@ pub enum StoreError {
     /// `category_id` does not name one of the caller's categories.
     #[error("unknown category")]
     UnknownCategory,
+    /// A unique rule would be broken (a category name, an idempotency key).
+    #[error("conflict with stored state")]
+    Conflict,
     /// Anything else: a bug or corrupt data, logged and answered with 500.
     #[error("database error: {0}")]
     Internal(String),
@@ -40,6 +50,32 @@ pub enum WriteOutcome {
     VersionMismatch,
 }
 
+/// A response kept for replay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// The response an idempotent request answered with, stored with its key
+/// (in the same transaction as the write it describes, when there is one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    pub key: String,
+    pub response: StoredResponse,
+}
+
+/// A stored idempotency record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub fingerprint: String,
+    /// The response, once the first request finished.
+    pub response: Option<StoredResponse>,
+    /// While pending: until when the first request holds the key.
+    pub lease_until: i64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Cheap round trip: the health check.
@@ -48,7 +84,14 @@ pub trait Store: Send + Sync {
     /// Applies pending migrations under a lock; returns how many ran.
     async fn migrate(&self) -> Result<usize, StoreError>;
 
-    async fn insert_expense(&self, user: &UserId, expense: &Expense) -> Result<(), StoreError>;
+    // Expenses.
+
+    async fn insert_expense(
+        &self,
+        user: &UserId,
+        expense: &Expense,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError>;
 
     async fn get_expense(&self, user: &UserId, id: &str) -> Result<Option<Expense>, StoreError>;
 
@@ -75,52 +118,96 @@ pub trait Store: Send + Sync {
         user: &UserId,
         query: &ListQuery,
     ) -> Result<Vec<Expense>, StoreError>;
+
+    /// Stores new categories and expenses in one transaction: all or nothing.
+    async fn import_expenses(
+        &self,
+        user: &UserId,
+        categories: &[Category],
+        expenses: &[Expense],
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError>;
+
+    // Categories.
+
+    /// `Conflict` when the name is taken (ignoring case).
+    async fn insert_category(&self, user: &UserId, category: &Category) -> Result<(), StoreError>;
+
+    async fn get_category(&self, user: &UserId, id: &str) -> Result<Option<Category>, StoreError>;
+
+    async fn list_categories(&self, user: &UserId) -> Result<Vec<Category>, StoreError>;
+
+    /// `false` when there is no such category; `Conflict` on a taken name.
+    async fn update_category(&self, user: &UserId, category: &Category)
+        -> Result<bool, StoreError>;
+
+    /// Uncategorises its expenses and removes its budget; `false` when missing.
+    async fn delete_category(&self, user: &UserId, id: &str, now: i64) -> Result<bool, StoreError>;
+
+    // Budgets.
+
+    /// Creates or replaces; `None` when the category is not the user's.
+    async fn put_budget(
+        &self,
+        user: &UserId,
+        budget: &Budget,
+    ) -> Result<Option<Budget>, StoreError>;
+
+    async fn delete_budget(&self, user: &UserId, category_id: &str) -> Result<bool, StoreError>;
+
+    /// Every budget with its category's spending between two dates.
+    async fn budget_statuses(
+        &self,
+        user: &UserId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<BudgetStatus>, StoreError>;
+
+    // Reports.
+
+    async fn summary(
+        &self,
+        user: &UserId,
+        query: &SummaryQuery,
+    ) -> Result<Vec<SummaryGroup>, StoreError>;
+
+    // Idempotency keys.
+
+    /// Claims `key` for a new request (`None`), or returns the live record
+    /// that already holds it. Expired records do not count.
+    async fn idempotency_begin(
+        &self,
+        user: &UserId,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        lease_until: i64,
+        expires_at: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// Takes a pending key whose lease ran out; `true` when taken.
+    async fn idempotency_take_over(
+        &self,
+        user: &UserId,
+        key: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError>;
+
+    async fn idempotency_complete(
+        &self,
+        user: &UserId,
+        completion: &Completion,
+    ) -> Result<(), StoreError>;
+
+    /// Forgets a pending key, so a retry runs afresh.
+    async fn idempotency_abandon(&self, user: &UserId, key: &str) -> Result<(), StoreError>;
+
+    /// Deletes records that expired before `now`; returns how many.
+    async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError>;
 }
 
 pub type DynStore = Arc<dyn Store>;
-
-/// An expense row as both backends read it, before validation.
-pub(crate) struct ExpenseRow {
-    pub id: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub date: String,
-    pub category_id: Option<String>,
-    pub merchant: Option<String>,
-    pub description: Option<String>,
-    pub tags: String,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-impl ExpenseRow {
-    /// Rebuilds the domain value; a row that breaks its invariants is
-    /// corrupt data, reported as internal.
-    pub fn into_expense(self) -> Result<Expense, StoreError> {
-        let corrupt =
-            |what: &str| StoreError::Internal(format!("corrupt {what} in expense {}", self.id));
-        let currency = Currency::parse(&self.currency).ok_or_else(|| corrupt("currency"))?;
-        let money =
-            Money::from_minor(self.amount_minor, currency).ok_or_else(|| corrupt("amount"))?;
-        let date = parse_date(&self.date).ok_or_else(|| corrupt("date"))?;
-        let tags: Vec<String> = serde_json::from_str(&self.tags).map_err(|_| corrupt("tags"))?;
-        Ok(Expense {
-            fields: ExpenseFields {
-                money,
-                date,
-                category_id: self.category_id,
-                merchant: self.merchant,
-                description: self.description,
-                tags,
-            },
-            id: self.id,
-            version: self.version,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
-}
 
 /// The cursor that continues after `expense`.
 pub fn cursor_after(expense: &Expense) -> Cursor {

@@ -1,20 +1,19 @@
-//! The MySQL store (RDS MySQL 8.4 in production, MariaDB 10.11 in tests),
-//! through `mysql_async`. TLS is used when the URL asks for it
-//! (`?require_ssl=true`). Every call is bounded: connect 2 s, whole
-//! statement 5 s, then `Unavailable` (503), never a hang.
+//! MySQL (RDS MySQL 8.4 in production, MariaDB 10.11 in tests) through
+//! `mysql_async`. TLS is used when the URL asks for it
+//! (`?require_ssl=true`). Connecting is bounded (2 s): a database that is
+//! down or silent makes requests fail fast with `Unavailable` (503).
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use mysql_async::prelude::{FromValue, Queryable};
-use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row, TxOpts, Value};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, TxOpts, Value};
 
+use super::backend::{Backend, Cell, Row, Tx};
 use super::migrate::MYSQL as MIGRATIONS;
-use super::sql::{self, Dialect, Param};
-use super::{ExpenseRow, Store, StoreError, WriteOutcome};
-use crate::domain::expense::Expense;
-use crate::domain::filter::ListQuery;
-use crate::domain::UserId;
+use super::sql::{Dialect, Param};
+use super::StoreError;
 
 /// How to reach MySQL and how long to wait for it.
 #[derive(Clone, Debug)]
@@ -28,14 +27,13 @@ pub struct MysqlSettings {
     pub statement_timeout: Duration,
 }
 
-pub struct MysqlStore {
+pub struct MysqlBackend {
     pool: Pool,
     connect_timeout: Duration,
-    statement_timeout: Duration,
     /// When a connection was last taken: after a long pause (a frozen
     /// Lambda container, a quiet night) pooled connections may have been
     /// closed by the server or RDS Proxy, so they are checked first.
-    last_used: std::sync::Mutex<Instant>,
+    last_used: Mutex<Instant>,
 }
 
 /// Idle time after which a pooled connection is pinged before use.
@@ -44,32 +42,51 @@ const IDLE_CHECK_AFTER: Duration = Duration::from_secs(30);
 /// The lock that serialises migrations across processes.
 const MIGRATION_LOCK: &str = "expense_tracker.migrations";
 
-impl From<Param> for Value {
-    fn from(p: Param) -> Value {
-        match p {
+fn params(list: Vec<Param>) -> mysql_async::Params {
+    let values: Vec<Value> = list
+        .into_iter()
+        .map(|p| match p {
             Param::Text(s) => Value::Bytes(s.into_bytes()),
+            Param::Bytes(b) => Value::Bytes(b),
             Param::Int(n) => Value::Int(n),
             Param::Null => Value::NULL,
-        }
+        })
+        .collect();
+    if values.is_empty() {
+        mysql_async::Params::Empty
+    } else {
+        mysql_async::Params::Positional(values)
     }
 }
 
-fn params(list: Vec<Param>) -> mysql_async::Params {
-    mysql_async::Params::Positional(list.into_iter().map(Value::from).collect())
+fn row(row: mysql_async::Row) -> Row {
+    row.unwrap()
+        .into_iter()
+        .map(|value| match value {
+            Value::NULL => Cell::Null,
+            Value::Bytes(b) => Cell::Bytes(b),
+            Value::Int(n) => Cell::Int(n),
+            Value::UInt(n) => i64::try_from(n).map_or(Cell::Null, Cell::Int),
+            other => Cell::Text(other.as_sql(true)),
+        })
+        .collect()
 }
 
-/// Sorts driver errors into "the database is not there" and the rest.
+/// Sorts driver errors into "the database is not there", the conflicts
+/// the logic handles, and the rest.
 fn classify(e: mysql_async::Error) -> StoreError {
     match &e {
         mysql_async::Error::Io(_) | mysql_async::Error::Driver(_) => {
             StoreError::Unavailable(e.to_string())
         }
         mysql_async::Error::Server(server) => match server.code {
+            // Duplicate key.
+            1062 => StoreError::Conflict,
             // Foreign key failure: the category vanished under us.
             1452 => StoreError::UnknownCategory,
             // Too many connections, shutdown, lock wait timeout, deadlock,
-            // query interrupted, connection killed, read-only failover.
-            1040 | 1053 | 1205 | 1213 | 1317 | 1927 | 1290 | 1836 => {
+            // query interrupted, read-only (failover), connection killed.
+            1040 | 1053 | 1205 | 1213 | 1290 | 1317 | 1836 | 1927 => {
                 StoreError::Unavailable(e.to_string())
             }
             _ => StoreError::Internal(e.to_string()),
@@ -78,33 +95,10 @@ fn classify(e: mysql_async::Error) -> StoreError {
     }
 }
 
-fn col<T: FromValue>(row: &Row, index: usize) -> Result<T, StoreError> {
-    match row.get_opt::<T, usize>(index) {
-        Some(Ok(value)) => Ok(value),
-        _ => Err(StoreError::Internal(format!("unreadable column {index}"))),
-    }
-}
-
-fn read_row(row: &Row) -> Result<ExpenseRow, StoreError> {
-    Ok(ExpenseRow {
-        id: col(row, 0)?,
-        amount_minor: col(row, 1)?,
-        currency: col(row, 2)?,
-        date: col(row, 3)?,
-        category_id: col(row, 4)?,
-        merchant: col(row, 5)?,
-        description: col(row, 6)?,
-        tags: col(row, 7)?,
-        version: col(row, 8)?,
-        created_at: col(row, 9)?,
-        updated_at: col(row, 10)?,
-    })
-}
-
-impl MysqlStore {
+impl MysqlBackend {
     /// Builds the pool; no connection is made until the first request, so
     /// a process starts even while the database is down.
-    pub fn new(settings: &MysqlSettings) -> Result<MysqlStore, StoreError> {
+    pub fn new(settings: &MysqlSettings) -> Result<MysqlBackend, StoreError> {
         let opts = Opts::from_url(&settings.url)
             .map_err(|e| StoreError::Internal(format!("invalid DATABASE_URL: {e}")))?;
         let constraints = PoolConstraints::new(0, settings.pool_max.max(1))
@@ -117,15 +111,31 @@ impl MysqlStore {
         let builder = OptsBuilder::from_opts(opts)
             .pool_opts(PoolOpts::default().with_constraints(constraints))
             .prefer_socket(false)
+            // Affected rows = matched rows, as SQLite counts them.
+            .client_found_rows(true)
             .init(init);
-        Ok(MysqlStore {
+        Ok(MysqlBackend {
             pool: Pool::new(builder),
             connect_timeout: settings.connect_timeout,
-            statement_timeout: settings.statement_timeout,
-            last_used: std::sync::Mutex::new(Instant::now()),
+            last_used: Mutex::new(Instant::now()),
         })
     }
 
+    /// Direct access for tests that inspect query plans.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    async fn pooled(&self) -> Result<Conn, StoreError> {
+        match tokio::time::timeout(self.connect_timeout, self.pool.get_conn()).await {
+            Ok(result) => result.map_err(classify),
+            Err(_) => Err(StoreError::Unavailable(
+                "timed out connecting to MySQL".into(),
+            )),
+        }
+    }
+
+    /// A live connection from the pool.
     async fn conn(&self) -> Result<Conn, StoreError> {
         let idle = {
             let mut last = self.last_used.lock().unwrap_or_else(|p| p.into_inner());
@@ -146,101 +156,41 @@ impl MysqlStore {
         }
         Ok(conn)
     }
-
-    async fn pooled(&self) -> Result<Conn, StoreError> {
-        match tokio::time::timeout(self.connect_timeout, self.pool.get_conn()).await {
-            Ok(result) => result.map_err(classify),
-            Err(_) => Err(StoreError::Unavailable(
-                "timed out connecting to MySQL".into(),
-            )),
-        }
-    }
-
-    /// Bounds a whole database call by the statement budget.
-    async fn bounded<T>(
-        &self,
-        work: impl std::future::Future<Output = Result<T, StoreError>>,
-    ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.statement_timeout, work).await {
-            Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable(
-                "MySQL did not answer in time".into(),
-            )),
-        }
-    }
-
-    /// Direct access for tests that inspect query plans.
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
 }
 
-/// Refuses a category that is not the user's.
-async fn check_category(
-    tx: &mut mysql_async::Transaction<'_>,
-    user: &UserId,
-    expense: &Expense,
-) -> Result<(), StoreError> {
-    if let Some(category) = &expense.fields.category_id {
-        let found: Option<Row> = tx
-            .exec_first(sql::CATEGORY_EXISTS, (user.as_str(), category.as_str()))
+struct MysqlTx(mysql_async::Transaction<'static>);
+
+#[async_trait]
+impl Tx for MysqlTx {
+    async fn exec(&mut self, sql: &str, list: Vec<Param>) -> Result<u64, StoreError> {
+        self.0
+            .exec_drop(sql, params(list))
             .await
             .map_err(classify)?;
-        if found.is_none() {
-            return Err(StoreError::UnknownCategory);
-        }
+        Ok(self.0.affected_rows())
     }
-    Ok(())
-}
 
-/// Rewrites the tag rows of `expense`.
-async fn write_tags(
-    tx: &mut mysql_async::Transaction<'_>,
-    user: &UserId,
-    expense: &Expense,
-) -> Result<(), StoreError> {
-    tx.exec_drop(sql::DELETE_TAGS, (expense.id.as_str(),))
-        .await
-        .map_err(classify)?;
-    if !expense.fields.tags.is_empty() {
-        let rows = expense
-            .fields
-            .tags
-            .iter()
-            .map(|tag| (expense.id.as_str(), user.as_str(), tag.as_str()));
-        tx.exec_batch(sql::INSERT_TAG, rows)
-            .await
-            .map_err(classify)?;
+    async fn query(&mut self, sql: &str, list: Vec<Param>) -> Result<Vec<Row>, StoreError> {
+        let rows: Vec<mysql_async::Row> = self.0.exec(sql, params(list)).await.map_err(classify)?;
+        Ok(rows.into_iter().map(row).collect())
     }
-    Ok(())
-}
 
-/// After a conditional write changed nothing: missing row or other version?
-async fn version_outcome(
-    tx: &mut mysql_async::Transaction<'_>,
-    user: &UserId,
-    id: &str,
-) -> Result<WriteOutcome, StoreError> {
-    let version: Option<i64> = tx
-        .exec_first(sql::EXPENSE_VERSION, (user.as_str(), id))
-        .await
-        .map_err(classify)?;
-    Ok(match version {
-        None => WriteOutcome::NotFound,
-        Some(_) => WriteOutcome::VersionMismatch,
-    })
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        self.0.commit().await.map_err(classify)
+    }
 }
 
 #[async_trait]
-impl Store for MysqlStore {
+impl Backend for MysqlBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
-        self.bounded(async { self.conn().await?.ping().await.map_err(classify) })
-            .await
+        self.conn().await?.ping().await.map_err(classify)
     }
 
     async fn migrate(&self) -> Result<usize, StoreError> {
-        // Migrations may take longer than a request: only the connect is
-        // bounded here.
         let mut conn = self.conn().await?;
         let locked: Option<i64> = conn
             .exec_first("SELECT GET_LOCK(?, 60)", (MIGRATION_LOCK,))
@@ -261,109 +211,30 @@ impl Store for MysqlStore {
         Ok(applied)
     }
 
-    async fn insert_expense(&self, user: &UserId, expense: &Expense) -> Result<(), StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            let mut tx = conn
-                .start_transaction(TxOpts::default())
-                .await
-                .map_err(classify)?;
-            check_category(&mut tx, user, expense).await?;
-            tx.exec_drop(
-                sql::INSERT_EXPENSE,
-                params(sql::insert_params(user, expense)),
-            )
-            .await
-            .map_err(classify)?;
-            write_tags(&mut tx, user, expense).await?;
-            tx.commit().await.map_err(classify)
-        })
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        // Check the pool's connection first (see `conn`); the transaction
+        // then takes that same, most recently returned, connection.
+        drop(self.conn().await?);
+        let tx = tokio::time::timeout(
+            self.connect_timeout,
+            self.pool.start_transaction(TxOpts::default()),
+        )
         .await
+        .map_err(|_| StoreError::Unavailable("timed out connecting to MySQL".into()))?
+        .map_err(classify)?;
+        Ok(Box::new(MysqlTx(tx)))
     }
 
-    async fn get_expense(&self, user: &UserId, id: &str) -> Result<Option<Expense>, StoreError> {
-        let row: Option<Row> = self
-            .bounded(async {
-                let mut conn = self.conn().await?;
-                conn.exec_first(sql::select_expense(Dialect::Mysql), (user.as_str(), id))
-                    .await
-                    .map_err(classify)
-            })
-            .await?;
-        row.map(|r| read_row(&r)?.into_expense()).transpose()
+    async fn query(&self, sql: &str, list: Vec<Param>) -> Result<Vec<Row>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<mysql_async::Row> = conn.exec(sql, params(list)).await.map_err(classify)?;
+        Ok(rows.into_iter().map(row).collect())
     }
 
-    async fn update_expense(
-        &self,
-        user: &UserId,
-        expense: &Expense,
-        expected_version: i64,
-    ) -> Result<WriteOutcome, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            let mut tx = conn
-                .start_transaction(TxOpts::default())
-                .await
-                .map_err(classify)?;
-            check_category(&mut tx, user, expense).await?;
-            tx.exec_drop(
-                sql::UPDATE_EXPENSE,
-                params(sql::update_params(user, expense, expected_version)),
-            )
-            .await
-            .map_err(classify)?;
-            if tx.affected_rows() == 0 {
-                return version_outcome(&mut tx, user, &expense.id).await;
-            }
-            write_tags(&mut tx, user, expense).await?;
-            tx.commit().await.map_err(classify)?;
-            Ok(WriteOutcome::Done)
-        })
-        .await
-    }
-
-    async fn delete_expense(
-        &self,
-        user: &UserId,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<WriteOutcome, StoreError> {
-        self.bounded(async {
-            let mut conn = self.conn().await?;
-            let mut tx = conn
-                .start_transaction(TxOpts::default())
-                .await
-                .map_err(classify)?;
-            match expected_version {
-                Some(v) => {
-                    tx.exec_drop(sql::DELETE_EXPENSE_AT_VERSION, (user.as_str(), id, v))
-                        .await
-                }
-                None => tx.exec_drop(sql::DELETE_EXPENSE, (user.as_str(), id)).await,
-            }
-            .map_err(classify)?;
-            if tx.affected_rows() == 0 {
-                return version_outcome(&mut tx, user, id).await;
-            }
-            tx.commit().await.map_err(classify)?;
-            Ok(WriteOutcome::Done)
-        })
-        .await
-    }
-
-    async fn list_expenses(
-        &self,
-        user: &UserId,
-        query: &ListQuery,
-    ) -> Result<Vec<Expense>, StoreError> {
-        let (sql, list_params) = sql::list_query(Dialect::Mysql, user, query);
-        let rows: Vec<Row> = self
-            .bounded(async {
-                let mut conn = self.conn().await?;
-                conn.exec(sql, params(list_params)).await.map_err(classify)
-            })
-            .await?;
-        rows.iter().map(|r| read_row(r)?.into_expense()).collect()
+    async fn exec(&self, sql: &str, list: Vec<Param>) -> Result<u64, StoreError> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop(sql, params(list)).await.map_err(classify)?;
+        Ok(conn.affected_rows())
     }
 }
 

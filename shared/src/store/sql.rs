@@ -3,6 +3,7 @@
 
 use crate::domain::expense::Expense;
 use crate::domain::filter::{CategoryFilter, ListQuery};
+use crate::domain::report::{GroupBy, SummaryQuery};
 use crate::domain::text::{fold, format_date};
 use crate::domain::UserId;
 
@@ -10,6 +11,7 @@ use crate::domain::UserId;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Param {
     Text(String),
+    Bytes(Vec<u8>),
     Int(i64),
     Null,
 }
@@ -29,6 +31,18 @@ impl From<String> for Param {
 impl From<i64> for Param {
     fn from(n: i64) -> Param {
         Param::Int(n)
+    }
+}
+
+impl From<Vec<u8>> for Param {
+    fn from(b: Vec<u8>) -> Param {
+        Param::Bytes(b)
+    }
+}
+
+impl From<Option<i64>> for Param {
+    fn from(n: Option<i64>) -> Param {
+        n.map_or(Param::Null, Param::Int)
     }
 }
 
@@ -202,3 +216,169 @@ pub fn list_query(dialect: Dialect, user: &UserId, query: &ListQuery) -> (String
     params.push((query.limit as i64 + 1).into());
     (sql, params)
 }
+
+// --- categories -------------------------------------------------------------
+
+const CATEGORY_COLUMNS: &str = "id, name, color, created_at, updated_at";
+
+pub fn select_category() -> String {
+    format!("SELECT {CATEGORY_COLUMNS} FROM categories WHERE user_id = ? AND id = ?")
+}
+
+/// Sorted by the lower-cased name, then by code point (both collations
+/// compare bytes, and UTF-8 byte order is code point order).
+pub fn list_categories() -> String {
+    format!(
+        "SELECT {CATEGORY_COLUMNS} FROM categories WHERE user_id = ? ORDER BY name_folded, name"
+    )
+}
+
+pub const INSERT_CATEGORY: &str = "INSERT INTO categories \
+     (id, user_id, name, name_folded, color, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+pub const UPDATE_CATEGORY: &str = "UPDATE categories SET name = ?, name_folded = ?, color = ?, \
+     updated_at = ? WHERE user_id = ? AND id = ?";
+
+/// Expenses of a deleted category become uncategorised: a new version.
+pub const UNCATEGORISE_EXPENSES: &str = "UPDATE expenses SET category_id = NULL, \
+     version = version + 1, updated_at = ? WHERE user_id = ? AND category_id = ?";
+
+pub const DELETE_CATEGORY: &str = "DELETE FROM categories WHERE user_id = ? AND id = ?";
+
+// --- budgets ----------------------------------------------------------------
+
+pub const SELECT_BUDGET: &str =
+    "SELECT category_id, amount_minor, currency, created_at, updated_at \
+     FROM budgets WHERE user_id = ? AND category_id = ?";
+
+pub const DELETE_BUDGET: &str = "DELETE FROM budgets WHERE user_id = ? AND category_id = ?";
+
+/// Creates or replaces a budget, keeping its `created_at`. Parameters:
+/// user_id, category_id, amount_minor, currency, created_at, updated_at.
+pub fn upsert_budget(dialect: Dialect) -> &'static str {
+    match dialect {
+        // Parameters, not `VALUES(col)` nor `AS new`: the first is
+        // deprecated on MySQL 8.4, the second unknown to MariaDB.
+        Dialect::Mysql => {
+            "INSERT INTO budgets (user_id, category_id, amount_minor, currency, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             ON DUPLICATE KEY UPDATE amount_minor = ?, currency = ?, updated_at = ?"
+        }
+        Dialect::Sqlite => {
+            "INSERT INTO budgets (user_id, category_id, amount_minor, currency, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (category_id) DO UPDATE SET amount_minor = ?, currency = ?, updated_at = ?"
+        }
+    }
+}
+
+impl Dialect {
+    /// Integer division of an expression by a constant.
+    fn int_div(self, expr: &str, by: i64) -> String {
+        match self {
+            Dialect::Mysql => format!("{expr} DIV {by}"),
+            Dialect::Sqlite => format!("{expr} / {by}"),
+        }
+    }
+
+    /// `YYYY-MM` of the expense's date.
+    fn month_of_date(self) -> &'static str {
+        match self {
+            Dialect::Mysql => "DATE_FORMAT(e.expense_date, '%Y-%m')",
+            Dialect::Sqlite => "substr(e.expense_date, 1, 7)",
+        }
+    }
+}
+
+/// Sums of `amount_minor` that cannot overflow on either backend (SQLite's
+/// sum() raises on i64 overflow): a high and a low part, joined in i128 as
+/// `high * SUM_SPLIT + low`.
+pub const SUM_SPLIT: i64 = 1_000_000;
+
+fn split_sums(dialect: Dialect, column: &str) -> String {
+    format!(
+        "COALESCE(SUM({}), 0), COALESCE(SUM({column} % {SUM_SPLIT}), 0)",
+        dialect.int_div(column, SUM_SPLIT)
+    )
+}
+
+/// Each budget of the user with what its category spent between two dates
+/// in the budget's currency. Parameters: from, to, user_id.
+pub fn budget_statuses(dialect: Dialect) -> String {
+    format!(
+        "SELECT b.category_id, b.amount_minor, b.currency, b.created_at, b.updated_at, {} \
+         FROM budgets b JOIN categories c ON c.id = b.category_id \
+         LEFT JOIN expenses e ON e.user_id = b.user_id AND e.category_id = b.category_id \
+           AND e.currency = b.currency AND e.expense_date >= ? AND e.expense_date <= ? \
+         WHERE b.user_id = ? \
+         GROUP BY b.category_id, b.amount_minor, b.currency, b.created_at, b.updated_at, \
+           c.name_folded, c.name \
+         ORDER BY c.name_folded, c.name, b.category_id",
+        split_sums(dialect, "e.amount_minor")
+    )
+}
+
+// --- reports ----------------------------------------------------------------
+
+/// Totals per key and currency, grouped by the database. Columns: key,
+/// currency, high sum, low sum, count.
+pub fn summary(dialect: Dialect, user: &UserId, query: &SummaryQuery) -> (String, Vec<Param>) {
+    let (key, join) = match query.group_by {
+        GroupBy::Category => ("e.category_id", ""),
+        GroupBy::Month => (dialect.month_of_date(), ""),
+        GroupBy::Merchant => ("e.merchant", ""),
+        GroupBy::Tag => ("t.tag", " LEFT JOIN expense_tags t ON t.expense_id = e.id"),
+    };
+    let mut sql = format!(
+        "SELECT {key}, e.currency, {}, COUNT(*) FROM expenses e{join} WHERE e.user_id = ?",
+        split_sums(dialect, "e.amount_minor")
+    );
+    let mut params: Vec<Param> = vec![user.as_str().into()];
+    if let Some(from) = query.from {
+        sql.push_str(" AND e.expense_date >= ?");
+        params.push(format_date(from).into());
+    }
+    if let Some(to) = query.to {
+        sql.push_str(" AND e.expense_date <= ?");
+        params.push(format_date(to).into());
+    }
+    sql.push_str(&format!(" GROUP BY {key}, e.currency"));
+    (sql, params)
+}
+
+// --- idempotency ------------------------------------------------------------
+
+pub const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency_keys \
+     (user_id, idem_key, fingerprint, status, headers, body, lease_until, expires_at) \
+     VALUES (?, ?, ?, NULL, NULL, NULL, ?, ?)";
+
+pub const SELECT_IDEMPOTENCY: &str = "SELECT fingerprint, status, headers, body, lease_until \
+     FROM idempotency_keys WHERE user_id = ? AND idem_key = ?";
+
+pub const DELETE_EXPIRED_IDEMPOTENCY_KEY: &str =
+    "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND expires_at < ?";
+
+/// Takes over a pending record whose lease ran out.
+pub const RENEW_IDEMPOTENCY_LEASE: &str = "UPDATE idempotency_keys SET lease_until = ? \
+     WHERE user_id = ? AND idem_key = ? AND status IS NULL AND lease_until < ?";
+
+pub const COMPLETE_IDEMPOTENCY: &str = "UPDATE idempotency_keys SET status = ?, headers = ?, \
+     body = ? WHERE user_id = ? AND idem_key = ?";
+
+pub const ABANDON_IDEMPOTENCY: &str =
+    "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND status IS NULL";
+
+/// Deletes up to `PURGE_BATCH` expired records. Parameter: now.
+pub fn purge_idempotency(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => {
+            format!("DELETE FROM idempotency_keys WHERE expires_at < ? LIMIT {PURGE_BATCH}")
+        }
+        Dialect::Sqlite => format!(
+            "DELETE FROM idempotency_keys WHERE rowid IN \
+             (SELECT rowid FROM idempotency_keys WHERE expires_at < ? LIMIT {PURGE_BATCH})"
+        ),
+    }
+}
+
+pub const PURGE_BATCH: u64 = 1000;

@@ -1,50 +1,85 @@
-//! The embedded SQLite store: local runs and fast tests, no server needed.
-//! One connection behind a mutex, used from blocking threads.
+//! The embedded SQLite backend: local runs and fast tests, no server
+//! needed. One connection behind an async mutex; each statement runs on a
+//! blocking thread, so the runtime never waits on the disk.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::types::ValueRef;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use super::backend::{Backend, Cell, Row, Tx};
 use super::migrate::SQLITE as MIGRATIONS;
-use super::sql::{self, Dialect, Param};
-use super::{ExpenseRow, Store, StoreError, WriteOutcome};
-use crate::domain::expense::Expense;
-use crate::domain::filter::ListQuery;
-use crate::domain::UserId;
+use super::sql::{Dialect, Param};
+use super::StoreError;
 
-pub struct SqliteStore {
+pub struct SqliteBackend {
     conn: Arc<Mutex<Connection>>,
 }
 
 impl rusqlite::ToSql for Param {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(match self {
-            Param::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Param::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
-            Param::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-        })
+        use rusqlite::types::ToSqlOutput;
+        Ok(ToSqlOutput::Borrowed(match self {
+            Param::Text(s) => ValueRef::Text(s.as_bytes()),
+            Param::Bytes(b) => ValueRef::Blob(b),
+            Param::Int(n) => ValueRef::Integer(*n),
+            Param::Null => ValueRef::Null,
+        }))
     }
 }
 
-fn internal(e: rusqlite::Error) -> StoreError {
+fn classify(e: rusqlite::Error) -> StoreError {
+    let text = e.to_string();
     match e.sqlite_error_code() {
-        // The category vanished between the check and the write.
-        Some(rusqlite::ErrorCode::ConstraintViolation) if e.to_string().contains("FOREIGN KEY") => {
+        Some(rusqlite::ErrorCode::ConstraintViolation) if text.contains("FOREIGN KEY") => {
+            // The category vanished between the check and the write.
             StoreError::UnknownCategory
         }
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            StoreError::Unavailable(e.to_string())
+        Some(rusqlite::ErrorCode::ConstraintViolation) if text.contains("UNIQUE") => {
+            StoreError::Conflict
         }
-        _ => StoreError::Internal(e.to_string()),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable(text)
+        }
+        _ => StoreError::Internal(text),
     }
 }
 
-impl SqliteStore {
+fn read_rows(conn: &Connection, sql: &str, params: &[Param]) -> Result<Vec<Row>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(classify)?;
+    let columns = statement.column_count();
+    let mut rows = statement
+        .query(params_from_iter(params.iter()))
+        .map_err(classify)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(classify)? {
+        let cells = (0..columns)
+            .map(|i| match row.get_ref(i) {
+                Ok(ValueRef::Integer(n)) => Cell::Int(n),
+                Ok(ValueRef::Text(t)) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                Ok(ValueRef::Blob(b)) => Cell::Bytes(b.to_vec()),
+                _ => Cell::Null,
+            })
+            .collect();
+        out.push(cells);
+    }
+    Ok(out)
+}
+
+fn execute(conn: &Connection, sql: &str, params: &[Param]) -> Result<u64, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(classify)?;
+    let changed = statement
+        .execute(params_from_iter(params.iter()))
+        .map_err(classify)?;
+    Ok(changed as u64)
+}
+
+impl SqliteBackend {
     /// Opens `location`: a file path, or `:memory:`.
-    pub fn open(location: &str) -> Result<SqliteStore, StoreError> {
+    pub fn open(location: &str) -> Result<SqliteBackend, StoreError> {
         let conn = if location == ":memory:" {
             Connection::open_in_memory()
         } else {
@@ -59,86 +94,107 @@ impl SqliteStore {
         }
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(internal)?;
+            .map_err(classify)?;
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;")
-            .map_err(internal)?;
-        Ok(SqliteStore {
+            .map_err(classify)?;
+        Ok(SqliteBackend {
             conn: Arc::new(Mutex::new(conn)),
         })
     }
 
     /// Runs `work` with the connection on a blocking thread.
-    async fn with_conn<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave a half-written
-            // transaction behind (rusqlite rolls back on drop), so a
-            // poisoned lock is still safe to use.
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&mut guard)
+    async fn with_conn<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let guard = Arc::clone(&self.conn).lock_owned().await;
+        let (_, result) = on_blocking_thread(guard, |conn| {
+            abandon_unfinished(conn);
+            work(conn)
         })
-        .await
-        .map_err(|e| StoreError::Internal(e.to_string()))?
+        .await?;
+        result
     }
 }
 
-fn read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExpenseRow> {
-    Ok(ExpenseRow {
-        id: row.get(0)?,
-        amount_minor: row.get(1)?,
-        currency: row.get(2)?,
-        date: row.get(3)?,
-        category_id: row.get(4)?,
-        merchant: row.get(5)?,
-        description: row.get(6)?,
-        tags: row.get(7)?,
-        version: row.get(8)?,
-        created_at: row.get(9)?,
-        updated_at: row.get(10)?,
+/// Moves the locked connection to a blocking thread and back.
+async fn on_blocking_thread<T: Send + 'static>(
+    mut guard: OwnedMutexGuard<Connection>,
+    work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+) -> Result<(OwnedMutexGuard<Connection>, Result<T, StoreError>), StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let result = work(&mut guard);
+        (guard, result)
     })
+    .await
+    .map_err(|e| StoreError::Internal(e.to_string()))
 }
 
-/// Refuses a category that is not the user's.
-fn check_category(
-    tx: &rusqlite::Transaction<'_>,
-    user: &UserId,
-    expense: &Expense,
-) -> Result<(), StoreError> {
-    if let Some(category) = &expense.fields.category_id {
-        let found = tx
-            .query_row(sql::CATEGORY_EXISTS, [user.as_str(), category], |_| Ok(()))
-            .optional()
-            .map_err(internal)?;
-        if found.is_none() {
-            return Err(StoreError::UnknownCategory);
+/// Rolls back a transaction left open by a request that was cancelled
+/// while its statement ran on a blocking thread.
+fn abandon_unfinished(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+}
+
+/// A transaction holds the connection's lock from BEGIN to COMMIT.
+struct SqliteTx {
+    guard: Option<OwnedMutexGuard<Connection>>,
+}
+
+impl SqliteTx {
+    async fn run<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let guard = self
+            .guard
+            .take()
+            .ok_or_else(|| StoreError::Internal("transaction already finished".into()))?;
+        let (guard, result) = on_blocking_thread(guard, work).await?;
+        self.guard = Some(guard);
+        result
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        // Not committed: undo, so the connection is clean for the next user.
+        if let Some(conn) = &self.guard {
+            let _ = conn.execute_batch("ROLLBACK");
         }
     }
-    Ok(())
-}
-
-/// Rewrites the tag rows of `expense`.
-fn write_tags(
-    tx: &rusqlite::Transaction<'_>,
-    user: &UserId,
-    expense: &Expense,
-) -> Result<(), StoreError> {
-    tx.execute(sql::DELETE_TAGS, [&expense.id])
-        .map_err(internal)?;
-    for tag in &expense.fields.tags {
-        tx.execute(sql::INSERT_TAG, [&expense.id, user.as_str(), tag])
-            .map_err(internal)?;
-    }
-    Ok(())
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Tx for SqliteTx {
+    async fn exec(&mut self, sql: &str, params: Vec<Param>) -> Result<u64, StoreError> {
+        let sql = sql.to_owned();
+        self.run(move |conn| execute(conn, &sql, &params)).await
+    }
+
+    async fn query(&mut self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, StoreError> {
+        let sql = sql.to_owned();
+        self.run(move |conn| read_rows(conn, &sql, &params)).await
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.run(|conn| conn.execute_batch("COMMIT").map_err(classify))
+            .await?;
+        self.guard = None;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
-        self.with_conn(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(internal))
+        self.with_conn(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(classify))
             .await
     }
 
@@ -147,13 +203,13 @@ impl Store for SqliteStore {
             // An immediate transaction takes the write lock first: a second
             // process starting at the same time waits, then sees the result.
             let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(internal)?;
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(classify)?;
             tx.execute_batch(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (\
                  version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
             )
-            .map_err(internal)?;
+            .map_err(classify)?;
             let mut applied = 0;
             for migration in MIGRATIONS {
                 let done: Option<i64> = tx
@@ -163,142 +219,48 @@ impl Store for SqliteStore {
                         |r| r.get(0),
                     )
                     .optional()
-                    .map_err(internal)?;
+                    .map_err(classify)?;
                 if done.is_some() {
                     continue;
                 }
                 for statement in migration.statements() {
-                    tx.execute_batch(statement).map_err(internal)?;
+                    tx.execute_batch(statement).map_err(classify)?;
                 }
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     rusqlite::params![migration.version, migration.name, crate::domain::now_micros()],
                 )
-                .map_err(internal)?;
+                .map_err(classify)?;
                 applied += 1;
             }
-            tx.commit().map_err(internal)?;
+            tx.commit().map_err(classify)?;
             Ok(applied)
         })
         .await
     }
 
-    async fn insert_expense(&self, user: &UserId, expense: &Expense) -> Result<(), StoreError> {
-        let (user, expense) = (user.clone(), expense.clone());
-        self.with_conn(move |conn| {
-            let tx = conn.transaction().map_err(internal)?;
-            check_category(&tx, &user, &expense)?;
-            tx.execute(
-                sql::INSERT_EXPENSE,
-                params_from_iter(sql::insert_params(&user, &expense)),
-            )
-            .map_err(internal)?;
-            write_tags(&tx, &user, &expense)?;
-            tx.commit().map_err(internal)
+    async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
+        let guard = Arc::clone(&self.conn).lock_owned().await;
+        let mut tx = SqliteTx { guard: Some(guard) };
+        // IMMEDIATE: take the write lock now, so two processes on one file
+        // cannot deadlock upgrading read locks.
+        tx.run(|conn| {
+            abandon_unfinished(conn);
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(classify)
         })
-        .await
+        .await?;
+        Ok(Box::new(tx))
     }
 
-    async fn get_expense(&self, user: &UserId, id: &str) -> Result<Option<Expense>, StoreError> {
-        let (user, id) = (user.clone(), id.to_owned());
-        let row = self
-            .with_conn(move |conn| {
-                conn.query_row(
-                    &sql::select_expense(Dialect::Sqlite),
-                    [user.as_str(), &id],
-                    read_row,
-                )
-                .optional()
-                .map_err(internal)
-            })
-            .await?;
-        row.map(ExpenseRow::into_expense).transpose()
+    async fn query(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, StoreError> {
+        let sql = sql.to_owned();
+        self.with_conn(move |conn| read_rows(conn, &sql, &params))
+            .await
     }
 
-    async fn update_expense(
-        &self,
-        user: &UserId,
-        expense: &Expense,
-        expected_version: i64,
-    ) -> Result<WriteOutcome, StoreError> {
-        let (user, expense) = (user.clone(), expense.clone());
-        self.with_conn(move |conn| {
-            let tx = conn.transaction().map_err(internal)?;
-            check_category(&tx, &user, &expense)?;
-            let changed = tx
-                .execute(
-                    sql::UPDATE_EXPENSE,
-                    params_from_iter(sql::update_params(&user, &expense, expected_version)),
-                )
-                .map_err(internal)?;
-            if changed == 0 {
-                return version_outcome(&tx, &user, &expense.id);
-            }
-            write_tags(&tx, &user, &expense)?;
-            tx.commit().map_err(internal)?;
-            Ok(WriteOutcome::Done)
-        })
-        .await
+    async fn exec(&self, sql: &str, params: Vec<Param>) -> Result<u64, StoreError> {
+        let sql = sql.to_owned();
+        self.with_conn(move |conn| execute(conn, &sql, &params))
+            .await
     }
-
-    async fn delete_expense(
-        &self,
-        user: &UserId,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<WriteOutcome, StoreError> {
-        let (user, id) = (user.clone(), id.to_owned());
-        self.with_conn(move |conn| {
-            let tx = conn.transaction().map_err(internal)?;
-            let deleted = match expected_version {
-                Some(v) => tx.execute(
-                    sql::DELETE_EXPENSE_AT_VERSION,
-                    rusqlite::params![user.as_str(), id, v],
-                ),
-                None => tx.execute(sql::DELETE_EXPENSE, [user.as_str(), &id]),
-            }
-            .map_err(internal)?;
-            if deleted == 0 {
-                return version_outcome(&tx, &user, &id);
-            }
-            tx.commit().map_err(internal)?;
-            Ok(WriteOutcome::Done)
-        })
-        .await
-    }
-
-    async fn list_expenses(
-        &self,
-        user: &UserId,
-        query: &ListQuery,
-    ) -> Result<Vec<Expense>, StoreError> {
-        let (sql, params) = sql::list_query(Dialect::Sqlite, user, query);
-        let rows = self
-            .with_conn(move |conn| {
-                let mut statement = conn.prepare_cached(&sql).map_err(internal)?;
-                let rows = statement
-                    .query_map(params_from_iter(params), read_row)
-                    .map_err(internal)?;
-                rows.collect::<Result<Vec<_>, _>>().map_err(internal)
-            })
-            .await?;
-        rows.into_iter().map(ExpenseRow::into_expense).collect()
-    }
-}
-
-/// After a conditional write changed nothing: was the row missing, or at
-/// another version?
-fn version_outcome(
-    tx: &rusqlite::Transaction<'_>,
-    user: &UserId,
-    id: &str,
-) -> Result<WriteOutcome, StoreError> {
-    let version: Option<i64> = tx
-        .query_row(sql::EXPENSE_VERSION, [user.as_str(), id], |r| r.get(0))
-        .optional()
-        .map_err(internal)?;
-    Ok(match version {
-        None => WriteOutcome::NotFound,
-        Some(_) => WriteOutcome::VersionMismatch,
-    })
 }

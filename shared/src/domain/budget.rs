@@ -1,0 +1,141 @@
+//! Monthly budgets: a limit for one category in one currency.
+
+use time::{Date, Month};
+
+use super::money::{format_minor_units, Money};
+
+/// A stored budget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub category_id: String,
+    pub money: Money,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A budget with what its category spent in a month (exact, in minor units
+/// of the budget's currency; a sum may exceed i64).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BudgetStatus {
+    pub budget: Budget,
+    pub spent: i128,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BudgetStatusView {
+    pub category_id: String,
+    pub amount: String,
+    pub currency: String,
+    pub spent: String,
+    pub remaining: String,
+    pub over: bool,
+}
+
+impl BudgetStatus {
+    pub fn view(&self) -> BudgetStatusView {
+        let money = self.budget.money;
+        let exponent = money.currency().exponent();
+        let limit = i128::from(money.minor_units());
+        BudgetStatusView {
+            category_id: self.budget.category_id.clone(),
+            amount: money.amount_string(),
+            currency: money.currency().code().to_owned(),
+            spent: format_minor_units(self.spent, exponent),
+            remaining: format_minor_units(limit - self.spent, exponent),
+            over: self.spent > limit,
+        }
+    }
+}
+
+/// A calendar month, `YYYY-MM`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct YearMonth {
+    pub year: i32,
+    pub month: Month,
+}
+
+impl YearMonth {
+    pub fn parse(text: &str) -> Option<YearMonth> {
+        let bytes = text.as_bytes();
+        let shape = bytes.len() == 7
+            && bytes[4] == b'-'
+            && bytes
+                .iter()
+                .enumerate()
+                .all(|(i, b)| i == 4 || b.is_ascii_digit());
+        if !shape {
+            return None;
+        }
+        let year: i32 = text[0..4].parse().ok()?;
+        let month = Month::try_from(text[5..7].parse::<u8>().ok()?).ok()?;
+        (super::text::MIN_YEAR..=super::text::MAX_YEAR)
+            .contains(&year)
+            .then_some(YearMonth { year, month })
+    }
+
+    pub fn current() -> YearMonth {
+        let today = time::OffsetDateTime::now_utc().date();
+        YearMonth {
+            year: today.year(),
+            month: today.month(),
+        }
+    }
+
+    /// First and last day.
+    pub fn bounds(self) -> (Date, Date) {
+        let first = Date::from_calendar_date(self.year, self.month, 1).unwrap_or(Date::MIN);
+        let last_day = self.month.length(self.year);
+        let last = Date::from_calendar_date(self.year, self.month, last_day).unwrap_or(first);
+        (first, last)
+    }
+
+    pub fn format(self) -> String {
+        format!("{:04}-{:02}", self.year, u8::from(self.month))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::money::Currency;
+
+    #[test]
+    fn months() {
+        let feb = YearMonth::parse("2024-02").unwrap();
+        let (first, last) = feb.bounds();
+        assert_eq!((first.day(), last.day()), (1, 29));
+        assert_eq!(feb.format(), "2024-02");
+        for bad in [
+            "2024-13",
+            "2024-2",
+            "24-02",
+            "2024/02",
+            "2024-02-01",
+            "0999-01",
+            "",
+        ] {
+            assert!(YearMonth::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn remaining_may_be_negative() {
+        let eur = Currency::parse("EUR").unwrap();
+        let status = BudgetStatus {
+            budget: Budget {
+                category_id: "c".into(),
+                money: Money::parse("400", eur).unwrap(),
+                created_at: 0,
+                updated_at: 0,
+            },
+            spent: 40_050,
+        };
+        let view = status.view();
+        assert_eq!(
+            (view.amount.as_str(), view.spent.as_str()),
+            ("400.00", "400.50")
+        );
+        assert_eq!(view.remaining, "-0.50");
+        assert!(view.over);
+    }
+}

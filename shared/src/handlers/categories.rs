@@ -1,0 +1,107 @@
+//! Categories: per-user names unique ignoring case (409 otherwise).
+
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use serde::Serialize;
+
+use super::{
+    cached, empty, invalidate, json, json_body, json_bytes, to_json_bytes, with_location,
+    HandlerResult, JSON, MERGE_PATCH,
+};
+use crate::app::App;
+use crate::domain::category::{parse_fields, Category, CategoryView};
+use crate::domain::{is_id, new_id, now_micros, UserId};
+use crate::http::problem::ApiError;
+use crate::store::StoreError;
+
+fn name_taken(e: StoreError) -> ApiError {
+    match e {
+        StoreError::Conflict => {
+            ApiError::Conflict("You already have a category with this name (ignoring case).".into())
+        }
+        other => other.into(),
+    }
+}
+
+pub async fn create(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
+    let body = json_body(&request, &[JSON])?;
+    let (name, color) = parse_fields(&body, None).map_err(ApiError::Invalid)?;
+    let now = now_micros();
+    let category = Category {
+        id: new_id(),
+        name,
+        color,
+        created_at: now,
+        updated_at: now,
+    };
+    app.store
+        .insert_category(user, &category)
+        .await
+        .map_err(name_taken)?;
+    invalidate(app, user).await;
+    let response = json(StatusCode::CREATED, &category.view())?;
+    Ok(with_location(
+        response,
+        &format!("/v1/categories/{}", category.id),
+    ))
+}
+
+#[derive(Serialize)]
+struct Items {
+    items: Vec<CategoryView>,
+}
+
+pub async fn list(app: &App, user: &UserId) -> HandlerResult {
+    let body = cached(app, user, "categories", || async {
+        let categories = app.store.list_categories(user).await?;
+        to_json_bytes(&Items {
+            items: categories.iter().map(Category::view).collect(),
+        })
+    })
+    .await?;
+    Ok(json_bytes(StatusCode::OK, body))
+}
+
+async fn find(app: &App, user: &UserId, id: &str) -> Result<Category, ApiError> {
+    if !is_id(id) {
+        return Err(ApiError::NotFound);
+    }
+    app.store
+        .get_category(user, id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+pub async fn get(app: &App, user: &UserId, id: &str) -> HandlerResult {
+    json(StatusCode::OK, &find(app, user, id).await?.view())
+}
+
+pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>) -> HandlerResult {
+    let body = json_body(&request, &[JSON, MERGE_PATCH])?;
+    let current = find(app, user, id).await?;
+    let (name, color) = parse_fields(&body, Some(&current)).map_err(ApiError::Invalid)?;
+    let updated = Category {
+        name,
+        color,
+        updated_at: now_micros().max(current.updated_at),
+        ..current
+    };
+    if !app
+        .store
+        .update_category(user, &updated)
+        .await
+        .map_err(name_taken)?
+    {
+        return Err(ApiError::NotFound);
+    }
+    invalidate(app, user).await;
+    json(StatusCode::OK, &updated.view())
+}
+
+pub async fn delete(app: &App, user: &UserId, id: &str) -> HandlerResult {
+    if !is_id(id) || !app.store.delete_category(user, id, now_micros()).await? {
+        return Err(ApiError::NotFound);
+    }
+    invalidate(app, user).await;
+    Ok(empty(StatusCode::NO_CONTENT))
+}

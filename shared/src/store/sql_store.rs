@@ -1,0 +1,644 @@
+//! The storage logic, written once over a `Backend`: every method is one
+//! statement or one transaction, bounded by the statement budget.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use time::Date;
+
+use super::backend::{Backend, Row, Tx};
+use super::mysql::{MysqlBackend, MysqlSettings};
+use super::sql::{self, Param, SUM_SPLIT};
+use super::sqlite::SqliteBackend;
+use super::{Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome};
+use crate::domain::budget::{Budget, BudgetStatus};
+use crate::domain::category::Category;
+use crate::domain::expense::{Expense, ExpenseFields};
+use crate::domain::filter::ListQuery;
+use crate::domain::money::{Currency, Money};
+use crate::domain::report::{SummaryGroup, SummaryQuery};
+use crate::domain::text::{fold, format_date, parse_date};
+use crate::domain::UserId;
+
+pub struct SqlStore {
+    backend: Arc<dyn Backend>,
+    statement_timeout: Duration,
+}
+
+impl SqlStore {
+    pub fn new(backend: Arc<dyn Backend>, statement_timeout: Duration) -> SqlStore {
+        SqlStore {
+            backend,
+            statement_timeout,
+        }
+    }
+
+    pub fn sqlite(location: &str, statement_timeout: Duration) -> Result<SqlStore, StoreError> {
+        Ok(SqlStore::new(
+            Arc::new(SqliteBackend::open(location)?),
+            statement_timeout,
+        ))
+    }
+
+    pub fn mysql(settings: &MysqlSettings) -> Result<SqlStore, StoreError> {
+        Ok(SqlStore::new(
+            Arc::new(MysqlBackend::new(settings)?),
+            settings.statement_timeout,
+        ))
+    }
+
+    /// Bounds a whole call by the statement budget: then `Unavailable`.
+    async fn bounded<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.statement_timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable(
+                "the database did not answer in time".into(),
+            )),
+        }
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Internal(format!("corrupt {what} in the database"))
+}
+
+fn currency(text: &str) -> Result<Currency, StoreError> {
+    Currency::parse(text).ok_or_else(|| corrupt("currency"))
+}
+
+fn money(minor: i64, code: &str) -> Result<Money, StoreError> {
+    Money::from_minor(minor, currency(code)?).ok_or_else(|| corrupt("amount"))
+}
+
+/// A row of `sql::expense_columns`.
+fn expense_from(row: &Row) -> Result<Expense, StoreError> {
+    let tags: Vec<String> = serde_json::from_str(&row[7].text()?).map_err(|_| corrupt("tags"))?;
+    Ok(Expense {
+        id: row[0].text()?,
+        fields: ExpenseFields {
+            money: money(row[1].int()?, &row[2].text()?)?,
+            date: parse_date(&row[3].text()?).ok_or_else(|| corrupt("date"))?,
+            category_id: row[4].opt_text()?,
+            merchant: row[5].opt_text()?,
+            description: row[6].opt_text()?,
+            tags,
+        },
+        version: row[8].int()?,
+        created_at: row[9].int()?,
+        updated_at: row[10].int()?,
+    })
+}
+
+fn category_from(row: &Row) -> Result<Category, StoreError> {
+    Ok(Category {
+        id: row[0].text()?,
+        name: row[1].text()?,
+        color: row[2].opt_text()?,
+        created_at: row[3].int()?,
+        updated_at: row[4].int()?,
+    })
+}
+
+/// Budget columns: category_id, amount_minor, currency, created_at, updated_at.
+fn budget_from(row: &Row) -> Result<Budget, StoreError> {
+    Ok(Budget {
+        category_id: row[0].text()?,
+        money: money(row[1].int()?, &row[2].text()?)?,
+        created_at: row[3].int()?,
+        updated_at: row[4].int()?,
+    })
+}
+
+/// Joins the two halves of `sql::split_sums`.
+fn split_sum(high: &super::backend::Cell, low: &super::backend::Cell) -> Result<i128, StoreError> {
+    Ok(i128::from(high.int()?) * i128::from(SUM_SPLIT) + i128::from(low.int()?))
+}
+
+async fn check_category(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    expense: &Expense,
+) -> Result<(), StoreError> {
+    if let Some(category) = &expense.fields.category_id {
+        let found = tx
+            .query(
+                sql::CATEGORY_EXISTS,
+                vec![user.as_str().into(), category.as_str().into()],
+            )
+            .await?;
+        if found.is_empty() {
+            return Err(StoreError::UnknownCategory);
+        }
+    }
+    Ok(())
+}
+
+async fn write_tags(tx: &mut dyn Tx, user: &UserId, expense: &Expense) -> Result<(), StoreError> {
+    tx.exec(sql::DELETE_TAGS, vec![expense.id.as_str().into()])
+        .await?;
+    for tag in &expense.fields.tags {
+        tx.exec(
+            sql::INSERT_TAG,
+            vec![
+                expense.id.as_str().into(),
+                user.as_str().into(),
+                tag.as_str().into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn complete(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    completion: &Completion,
+) -> Result<(), StoreError> {
+    let headers = serde_json::to_string(&completion.response.headers)
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+    tx.exec(
+        sql::COMPLETE_IDEMPOTENCY,
+        vec![
+            i64::from(completion.response.status).into(),
+            headers.into(),
+            completion.response.body.clone().into(),
+            user.as_str().into(),
+            completion.key.as_str().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// After a conditional write changed nothing: missing row or other version?
+async fn version_outcome(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    id: &str,
+) -> Result<WriteOutcome, StoreError> {
+    let rows = tx
+        .query(sql::EXPENSE_VERSION, vec![user.as_str().into(), id.into()])
+        .await?;
+    Ok(if rows.is_empty() {
+        WriteOutcome::NotFound
+    } else {
+        WriteOutcome::VersionMismatch
+    })
+}
+
+fn category_params(user: &UserId, c: &Category) -> Vec<Param> {
+    vec![
+        c.id.as_str().into(),
+        user.as_str().into(),
+        c.name.as_str().into(),
+        fold(&c.name).into(),
+        c.color.clone().into(),
+        c.created_at.into(),
+        c.updated_at.into(),
+    ]
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.bounded(self.backend.ping()).await
+    }
+
+    async fn migrate(&self) -> Result<usize, StoreError> {
+        // Migrations may take longer than a request; the backend bounds
+        // its connect and its lock wait.
+        self.backend.migrate().await
+    }
+
+    async fn insert_expense(
+        &self,
+        user: &UserId,
+        expense: &Expense,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError> {
+        self.bounded(async {
+            let mut tx = self.backend.begin().await?;
+            check_category(&mut *tx, user, expense).await?;
+            tx.exec(sql::INSERT_EXPENSE, sql::insert_params(user, expense))
+                .await?;
+            write_tags(&mut *tx, user, expense).await?;
+            if let Some(completion) = completion {
+                complete(&mut *tx, user, completion).await?;
+            }
+            tx.commit().await
+        })
+        .await
+    }
+
+    async fn get_expense(&self, user: &UserId, id: &str) -> Result<Option<Expense>, StoreError> {
+        let sql = sql::select_expense(self.backend.dialect());
+        let rows = self
+            .bounded(
+                self.backend
+                    .query(&sql, vec![user.as_str().into(), id.into()]),
+            )
+            .await?;
+        rows.first().map(expense_from).transpose()
+    }
+
+    async fn update_expense(
+        &self,
+        user: &UserId,
+        expense: &Expense,
+        expected_version: i64,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.bounded(async {
+            let mut tx = self.backend.begin().await?;
+            check_category(&mut *tx, user, expense).await?;
+            let changed = tx
+                .exec(
+                    sql::UPDATE_EXPENSE,
+                    sql::update_params(user, expense, expected_version),
+                )
+                .await?;
+            if changed == 0 {
+                return version_outcome(&mut *tx, user, &expense.id).await;
+            }
+            write_tags(&mut *tx, user, expense).await?;
+            tx.commit().await?;
+            Ok(WriteOutcome::Done)
+        })
+        .await
+    }
+
+    async fn delete_expense(
+        &self,
+        user: &UserId,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<WriteOutcome, StoreError> {
+        self.bounded(async {
+            let mut tx = self.backend.begin().await?;
+            let deleted = match expected_version {
+                Some(v) => {
+                    tx.exec(
+                        sql::DELETE_EXPENSE_AT_VERSION,
+                        vec![user.as_str().into(), id.into(), v.into()],
+                    )
+                    .await?
+                }
+                None => {
+                    tx.exec(sql::DELETE_EXPENSE, vec![user.as_str().into(), id.into()])
+                        .await?
+                }
+            };
+            if deleted == 0 {
+                return version_outcome(&mut *tx, user, id).await;
+            }
+            tx.commit().await?;
+            Ok(WriteOutcome::Done)
+        })
+        .await
+    }
+
+    async fn list_expenses(
+        &self,
+        user: &UserId,
+        query: &ListQuery,
+    ) -> Result<Vec<Expense>, StoreError> {
+        let (sql, params) = sql::list_query(self.backend.dialect(), user, query);
+        let rows = self.bounded(self.backend.query(&sql, params)).await?;
+        rows.iter().map(expense_from).collect()
+    }
+
+    async fn import_expenses(
+        &self,
+        user: &UserId,
+        categories: &[Category],
+        expenses: &[Expense],
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError> {
+        // A large import may take a while: twice the usual budget.
+        let budget = self.statement_timeout * 2;
+        let work = async {
+            let mut tx = self.backend.begin().await?;
+            for category in categories {
+                tx.exec(sql::INSERT_CATEGORY, category_params(user, category))
+                    .await?;
+            }
+            for expense in expenses {
+                tx.exec(sql::INSERT_EXPENSE, sql::insert_params(user, expense))
+                    .await?;
+                write_tags(&mut *tx, user, expense).await?;
+            }
+            if let Some(completion) = completion {
+                complete(&mut *tx, user, completion).await?;
+            }
+            tx.commit().await
+        };
+        tokio::time::timeout(budget, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(
+                    "the import did not finish in time".into(),
+                ))
+            })
+    }
+
+    async fn insert_category(&self, user: &UserId, category: &Category) -> Result<(), StoreError> {
+        self.bounded(
+            self.backend
+                .exec(sql::INSERT_CATEGORY, category_params(user, category)),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn get_category(&self, user: &UserId, id: &str) -> Result<Option<Category>, StoreError> {
+        let rows = self
+            .bounded(self.backend.query(
+                &sql::select_category(),
+                vec![user.as_str().into(), id.into()],
+            ))
+            .await?;
+        rows.first().map(category_from).transpose()
+    }
+
+    async fn list_categories(&self, user: &UserId) -> Result<Vec<Category>, StoreError> {
+        let rows = self
+            .bounded(
+                self.backend
+                    .query(&sql::list_categories(), vec![user.as_str().into()]),
+            )
+            .await?;
+        rows.iter().map(category_from).collect()
+    }
+
+    async fn update_category(
+        &self,
+        user: &UserId,
+        category: &Category,
+    ) -> Result<bool, StoreError> {
+        let params = vec![
+            category.name.as_str().into(),
+            fold(&category.name).into(),
+            category.color.clone().into(),
+            category.updated_at.into(),
+            user.as_str().into(),
+            category.id.as_str().into(),
+        ];
+        let changed = self
+            .bounded(self.backend.exec(sql::UPDATE_CATEGORY, params))
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn delete_category(&self, user: &UserId, id: &str, now: i64) -> Result<bool, StoreError> {
+        self.bounded(async {
+            let mut tx = self.backend.begin().await?;
+            tx.exec(
+                sql::UNCATEGORISE_EXPENSES,
+                vec![now.into(), user.as_str().into(), id.into()],
+            )
+            .await?;
+            tx.exec(sql::DELETE_BUDGET, vec![user.as_str().into(), id.into()])
+                .await?;
+            let deleted = tx
+                .exec(sql::DELETE_CATEGORY, vec![user.as_str().into(), id.into()])
+                .await?;
+            if deleted == 0 {
+                return Ok(false);
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn put_budget(
+        &self,
+        user: &UserId,
+        budget: &Budget,
+    ) -> Result<Option<Budget>, StoreError> {
+        let dialect = self.backend.dialect();
+        self.bounded(async {
+            let mut tx = self.backend.begin().await?;
+            let owned = tx
+                .query(
+                    sql::CATEGORY_EXISTS,
+                    vec![user.as_str().into(), budget.category_id.as_str().into()],
+                )
+                .await?;
+            if owned.is_empty() {
+                return Ok(None);
+            }
+            let amount = budget.money.minor_units();
+            let code = budget.money.currency().code();
+            tx.exec(
+                sql::upsert_budget(dialect),
+                vec![
+                    user.as_str().into(),
+                    budget.category_id.as_str().into(),
+                    amount.into(),
+                    code.into(),
+                    budget.created_at.into(),
+                    budget.updated_at.into(),
+                    amount.into(),
+                    code.into(),
+                    budget.updated_at.into(),
+                ],
+            )
+            .await?;
+            let rows = tx
+                .query(
+                    sql::SELECT_BUDGET,
+                    vec![user.as_str().into(), budget.category_id.as_str().into()],
+                )
+                .await?;
+            let stored = rows.first().map(budget_from).transpose()?;
+            tx.commit().await?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn delete_budget(&self, user: &UserId, category_id: &str) -> Result<bool, StoreError> {
+        let deleted = self
+            .bounded(self.backend.exec(
+                sql::DELETE_BUDGET,
+                vec![user.as_str().into(), category_id.into()],
+            ))
+            .await?;
+        Ok(deleted > 0)
+    }
+
+    async fn budget_statuses(
+        &self,
+        user: &UserId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<BudgetStatus>, StoreError> {
+        let sql = sql::budget_statuses(self.backend.dialect());
+        let params = vec![
+            format_date(from).into(),
+            format_date(to).into(),
+            user.as_str().into(),
+        ];
+        let rows = self.bounded(self.backend.query(&sql, params)).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BudgetStatus {
+                    budget: budget_from(row)?,
+                    spent: split_sum(&row[5], &row[6])?,
+                })
+            })
+            .collect()
+    }
+
+    async fn summary(
+        &self,
+        user: &UserId,
+        query: &SummaryQuery,
+    ) -> Result<Vec<SummaryGroup>, StoreError> {
+        let (sql, params) = sql::summary(self.backend.dialect(), user, query);
+        let rows = self.bounded(self.backend.query(&sql, params)).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SummaryGroup {
+                    key: row[0].opt_text()?,
+                    currency: currency(&row[1].text()?)?,
+                    total: split_sum(&row[2], &row[3])?,
+                    count: row[4].int()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn idempotency_begin(
+        &self,
+        user: &UserId,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        lease_until: i64,
+        expires_at: i64,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.bounded(async {
+            // A record vanishing between the failed insert and the read
+            // (expired and purged) is rare; one more round settles it.
+            for _ in 0..3 {
+                self.backend
+                    .exec(
+                        sql::DELETE_EXPIRED_IDEMPOTENCY_KEY,
+                        vec![user.as_str().into(), key.into(), now.into()],
+                    )
+                    .await?;
+                let inserted = self
+                    .backend
+                    .exec(
+                        sql::INSERT_IDEMPOTENCY,
+                        vec![
+                            user.as_str().into(),
+                            key.into(),
+                            fingerprint.into(),
+                            lease_until.into(),
+                            expires_at.into(),
+                        ],
+                    )
+                    .await;
+                match inserted {
+                    Ok(_) => return Ok(None),
+                    Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e),
+                }
+                let rows = self
+                    .backend
+                    .query(
+                        sql::SELECT_IDEMPOTENCY,
+                        vec![user.as_str().into(), key.into()],
+                    )
+                    .await?;
+                if let Some(row) = rows.first() {
+                    let response = match row[1].opt_int()? {
+                        None => None,
+                        Some(status) => {
+                            let headers: Vec<(String, String)> =
+                                serde_json::from_str(&row[2].text()?)
+                                    .map_err(|_| corrupt("headers"))?;
+                            let status = u16::try_from(status).map_err(|_| corrupt("status"))?;
+                            Some(StoredResponse {
+                                status,
+                                headers,
+                                body: row[3].bytes()?,
+                            })
+                        }
+                    };
+                    return Ok(Some(IdempotencyRecord {
+                        fingerprint: row[0].text()?,
+                        response,
+                        lease_until: row[4].int()?,
+                    }));
+                }
+            }
+            Err(StoreError::Unavailable(
+                "idempotency key kept changing".into(),
+            ))
+        })
+        .await
+    }
+
+    async fn idempotency_take_over(
+        &self,
+        user: &UserId,
+        key: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
+        let params = vec![
+            lease_until.into(),
+            user.as_str().into(),
+            key.into(),
+            now.into(),
+        ];
+        let taken = self
+            .bounded(self.backend.exec(sql::RENEW_IDEMPOTENCY_LEASE, params))
+            .await?;
+        Ok(taken == 1)
+    }
+
+    async fn idempotency_complete(
+        &self,
+        user: &UserId,
+        completion: &Completion,
+    ) -> Result<(), StoreError> {
+        self.bounded(async {
+            let mut tx = self.backend.begin().await?;
+            complete(&mut *tx, user, completion).await?;
+            tx.commit().await
+        })
+        .await
+    }
+
+    async fn idempotency_abandon(&self, user: &UserId, key: &str) -> Result<(), StoreError> {
+        self.bounded(self.backend.exec(
+            sql::ABANDON_IDEMPOTENCY,
+            vec![user.as_str().into(), key.into()],
+        ))
+        .await
+        .map(|_| ())
+    }
+
+    async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError> {
+        let sql = sql::purge_idempotency(self.backend.dialect());
+        let mut purged = 0;
+        loop {
+            let deleted = self
+                .bounded(self.backend.exec(&sql, vec![now.into()]))
+                .await?;
+            purged += deleted;
+            if deleted < sql::PURGE_BATCH {
+                return Ok(purged);
+            }
+        }
+    }
+}
