@@ -12,7 +12,9 @@ use shared::domain::{new_id, now_micros, UserId};
 use shared::store::migrate::MYSQL as MIGRATIONS;
 use shared::store::mysql::{MysqlBackend, MysqlSettings};
 use shared::store::sql::{list_query, Dialect, Param};
-use shared::store::{cursor_after, DynStore, SqlStore, Store, StoreError, WriteOutcome};
+use shared::store::{
+    cursor_after, Completion, DynStore, SqlStore, Store, StoreError, StoredResponse, WriteOutcome,
+};
 
 use crate::helpers::{TestDb, SQL_MODE};
 
@@ -223,6 +225,53 @@ async fn contract(store: DynStore) {
     );
     assert_eq!(count("limit=200&category_id=none").await, 30);
     assert_eq!(count("limit=200&category_id=nothing-like-it").await, 0);
+}
+
+/// Idempotency records: one claim per key, leases, completion, purge.
+async fn idempotency_contract(store: DynStore) {
+    store.migrate().await.unwrap();
+    let alice = user("alice");
+    let hour = 3_600_000_000;
+    let now = now_micros();
+    let claim = |now: i64| {
+        let store = Arc::clone(&store);
+        let alice = alice.clone();
+        async move { store.idempotency_begin(&alice, "k1", "fp", now, now + 30_000_000, now + 24 * hour).await.unwrap() }
+    };
+    assert_eq!(claim(now).await, None, "the first claim wins");
+    let pending = claim(now).await.expect("the key is held");
+    assert_eq!((pending.fingerprint.as_str(), pending.response.is_none()), ("fp", true));
+    // Keys are per user.
+    assert_eq!(store.idempotency_begin(&user("bob"), "k1", "other", now, now + 1, now + hour).await.unwrap(), None);
+    // The lease protects the first request; after it, one retry takes over.
+    assert!(!store.idempotency_take_over(&alice, "k1", now, now + 60_000_000).await.unwrap());
+    let later = now + 31_000_000;
+    assert!(store.idempotency_take_over(&alice, "k1", later, later + 30_000_000).await.unwrap());
+    assert!(!store.idempotency_take_over(&alice, "k1", later, later + 30_000_000).await.unwrap(), "only once");
+    let completion = Completion {
+        key: "k1".into(),
+        response: StoredResponse { status: 201, headers: vec![("etag".into(), "\"1\"".into())], body: b"{}".to_vec() },
+    };
+    store.idempotency_complete(&alice, &completion).await.unwrap();
+    assert_eq!(claim(later).await.unwrap().response, Some(completion.response.clone()));
+    // Abandoning forgets only pending keys.
+    store.idempotency_abandon(&alice, "k1").await.unwrap();
+    assert!(claim(later).await.is_some(), "a completed key is kept");
+    // Expired records neither block a new claim nor survive a purge.
+    let tomorrow = now + 25 * hour;
+    assert_eq!(claim(tomorrow).await, None, "an expired key is claimed afresh");
+    assert_eq!(store.purge_idempotency(now + 50 * hour).await.unwrap(), 2, "alice's and bob's");
+}
+
+#[tokio::test]
+async fn sqlite_keeps_the_idempotency_contract() {
+    idempotency_contract(sqlite()).await;
+}
+
+#[tokio::test]
+async fn mariadb_keeps_the_idempotency_contract() {
+    let db = TestDb::create().await;
+    idempotency_contract(mysql(&db)).await;
 }
 
 #[tokio::test]

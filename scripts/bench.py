@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Benchmarks through the real release `server` binary, printed as p50/p99.
+
+    python3 scripts/bench.py latency [--requests N]
+    python3 scripts/bench.py summary [--expenses N] [--requests N]
+
+latency: the server runs three times against a scratch MariaDB database:
+with the local Redis, with a "Redis" that accepts connections and never
+answers (the 50 ms command budget must keep requests fast), and without a
+cache; each run times GETs of single expenses and of list pages.
+
+summary: one user with N expenses (default 100000, bulk-loaded), no cache,
+timing GET /v1/reports/summary for each group_by (the database groups).
+
+Needs MariaDB and Redis (scripts/services.sh) and builds the release binary
+if missing. It prints numbers; nothing here asserts on time.
+"""
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+SERVER = os.path.join(TARGET, "release", "server")
+SECRET = "bench-secret-" + uuid.uuid4().hex
+
+
+def sh(*args):
+    subprocess.run(args, check=True)
+
+
+def silent_listener():
+    """A TCP server that accepts and never answers; returns its port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    held = []
+
+    def accept():
+        while True:
+            conn, _ = sock.accept()
+            held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    return sock.getsockname()[1]
+
+
+def token():
+    return subprocess.run(
+        [SERVER, "token", "--user", "bench-user", "--hours", "1"],
+        env={"JWT_SECRET": SECRET}, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def start_server(database_url, redis_url):
+    env = {
+        "PATH": os.environ["PATH"], "HOST": "127.0.0.1", "PORT": "0",
+        "JWT_SECRET": SECRET, "DATABASE_URL": database_url, "RUST_LOG": "error",
+        "CACHE_KEY_PREFIX": f"et_bench_{os.getpid()}:",
+    }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    proc = subprocess.Popen([SERVER], env=env, stdout=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("listening on http://"):
+            port = int(line.strip().rsplit(":", 1)[1])
+            threading.Thread(target=proc.stdout.read, daemon=True).start()
+            return proc, port
+    raise SystemExit("server did not start")
+
+
+def timed(conn, method, path, headers, body=None):
+    started = time.perf_counter()
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status >= 300:
+        raise SystemExit(f"{method} {path}: {response.status} {data[:200]!r}")
+    return elapsed, data
+
+
+def percentiles(label, samples):
+    q = statistics.quantiles(samples, n=100)
+    print(f"{label:<34} n={len(samples):<5} p50={q[49]:8.2f} ms  "
+          f"p99={q[98]:8.2f} ms  max={max(samples):8.2f} ms")
+
+
+def run(label, database_url, redis_url, requests):
+    proc, port = start_server(database_url, redis_url)
+    try:
+        time.sleep(1.5)  # let the cache connection come up (or time out)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {token()}", "Content-Type": "application/json"}
+        ids = []
+        for i in range(20):
+            body = json.dumps({"amount": f"{i + 1}.50", "currency": "EUR", "date": "2026-11-28",
+                               "merchant": f"Shop {i}"})
+            _, data = timed(conn, "POST", "/v1/expenses", headers, body)
+            ids.append(json.loads(data)["id"])
+        gets, lists = [], []
+        for i in range(requests):
+            gets.append(timed(conn, "GET", f"/v1/expenses/{ids[i % len(ids)]}", headers)[0])
+            lists.append(timed(conn, "GET", "/v1/expenses?limit=20", headers)[0])
+        percentiles(f"{label}: get", gets)
+        percentiles(f"{label}: list", lists)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def bulk_load(db, user, count):
+    """`count` expenses for `user` straight into MariaDB: 4 currencies,
+    24 months, 50 merchants, 10 categories, 0-2 tags each."""
+    import random
+    rng = random.Random(7)
+    categories = [str(uuid.uuid4()) for _ in range(10)]
+    sql = ["SET autocommit=0;"]
+    sql.append("INSERT INTO categories (id, user_id, name, name_folded, color, created_at, updated_at) VALUES " +
+               ",".join(f"('{c}','{user}','Cat {i}','cat {i}',NULL,0,0)" for i, c in enumerate(categories)) + ";")
+    currencies = [("USD", 2), ("EUR", 2), ("JPY", 0), ("BHD", 3)]
+    for start in range(0, count, 1000):
+        rows, tags = [], []
+        for i in range(start, min(start + 1000, count)):
+            code, exp = currencies[i % 4]
+            minor = rng.randint(1, 100000)
+            scaled = minor * 10 ** (4 - exp)
+            date = f"{2025 + (i // 12) % 2}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+            eid = str(uuid.uuid4())
+            cat = f"'{categories[i % 10]}'" if i % 7 else "NULL"
+            merchant = f"Shop {i % 50}"
+            these = ["team", "travel"][: i % 3]
+            rows.append(f"('{eid}','{user}',{minor},{scaled},'{code}','{date}',{cat},'{merchant}',"
+                        f"'{merchant.lower()}',NULL,NULL,'{json.dumps(these)}',1,0,0)")
+            tags += [f"('{eid}','{user}','{t}')" for t in these]
+        sql.append("INSERT INTO expenses (id, user_id, amount_minor, amount_scaled, currency, expense_date, "
+                   "category_id, merchant, merchant_folded, description, description_folded, tags, version, "
+                   "created_at, updated_at) VALUES " + ",".join(rows) + ";")
+        if tags:
+            sql.append("INSERT INTO expense_tags (expense_id, user_id, tag) VALUES " + ",".join(tags) + ";")
+    sql.append("COMMIT; ANALYZE TABLE expenses, expense_tags;")
+    subprocess.run(["mariadb", "-uroot", "-h127.0.0.1", db], input="\n".join(sql), text=True,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def summary(database_url, db, expenses, requests):
+    proc, port = start_server(database_url, None)
+    try:
+        bulk_load(db, "bench-user", expenses)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Authorization": f"Bearer {token()}"}
+        for group_by in ("category", "month", "tag", "merchant"):
+            path = f"/v1/reports/summary?group_by={group_by}"
+            samples = [timed(conn, "GET", path, headers)[0] for _ in range(requests)]
+            percentiles(f"summary of {expenses} by {group_by}", samples)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bench", choices=["latency", "summary"])
+    parser.add_argument("--requests", type=int, default=None)
+    parser.add_argument("--expenses", type=int, default=100_000)
+    args = parser.parse_args()
+    sh("bash", os.path.join(ROOT, "scripts", "services.sh"))
+    if not os.path.exists(SERVER):
+        sh("cargo", "build", "--release", "-p", "server")
+    db = f"et_bench_{os.getpid()}"
+    sh("mariadb", "-uroot", "-h127.0.0.1", "-e", f"CREATE DATABASE `{db}`")
+    try:
+        url = f"mysql://root@127.0.0.1:3306/{db}"
+        if args.bench == "summary":
+            summary(url, db, args.expenses, args.requests or 50)
+            return
+        requests = args.requests or 500
+        run("mariadb + redis", url, "redis://127.0.0.1:6379", requests)
+        run("mariadb + silent redis", url, f"redis://127.0.0.1:{silent_listener()}", requests)
+        run("mariadb, no cache", url, None, requests)
+    finally:
+        sh("mariadb", "-uroot", "-h127.0.0.1", "-e", f"DROP DATABASE IF EXISTS `{db}`")
+        keys = subprocess.run(["redis-cli", "--scan", "--pattern", f"et_bench_{os.getpid()}:*"],
+                              capture_output=True, text=True).stdout.split()
+        for i in range(0, len(keys), 500):
+            subprocess.run(["redis-cli", "DEL", *keys[i:i + 500]], capture_output=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
