@@ -266,6 +266,55 @@ pub fn route(method: &Method, path: &str) -> RouteMatch {
     RouteMatch::MethodNotAllowed(allowed)
 }
 
+/// The ALB path pattern of a template: `{…}` segments become `*`.
+pub fn alb_path_pattern(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| {
+            if segment.starts_with('{') {
+                "*"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `routes.json`: what Terraform and the SAM template build listener rules
+/// and functions from. Rules are ordered so that literal paths
+/// (`/v1/expenses/export`) come before the patterns they also match
+/// (`/v1/expenses/*`): ALB evaluates the lowest priority number first.
+pub fn routes_document() -> serde_json::Value {
+    let mut ordered: Vec<&Route> = ROUTES.iter().collect();
+    ordered.sort_by_key(|r| {
+        (
+            std::cmp::Reverse(literal_segments(r.path)),
+            r.path,
+            r.method.as_str(),
+        )
+    });
+    let routes: Vec<serde_json::Value> = ordered
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            serde_json::json!({
+                "function": r.function,
+                "method": r.method.as_str(),
+                "path": r.path,
+                "alb_path_pattern": alb_path_pattern(r.path),
+                "priority": 100 + 10 * i,
+                "authenticated": r.authenticated,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "routes": routes,
+        "fallback_function": FALLBACK_FUNCTION,
+        "direct_functions": [MIGRATE_FUNCTION, PURGE_FUNCTION],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +345,25 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn routes_json_puts_literal_paths_first() {
+        let doc = routes_document();
+        let routes = doc["routes"].as_array().unwrap();
+        assert_eq!(routes.len(), ROUTES.len());
+        let priority_of = |function: &str| {
+            routes.iter().find(|r| r["function"] == function).unwrap()["priority"]
+                .as_u64()
+                .unwrap()
+        };
+        assert!(priority_of("export-expenses") < priority_of("get-expense"));
+        assert!(priority_of("import-expenses") < priority_of("update-expense"));
+        let pattern = routes
+            .iter()
+            .find(|r| r["function"] == "get-expense")
+            .unwrap();
+        assert_eq!(pattern["alb_path_pattern"], "/v1/expenses/*");
     }
 
     #[test]
