@@ -1,11 +1,15 @@
--- Categories (the API for them comes later; expenses refer to them now).
--- Case-insensitive rules use a column folded in Rust and a binary
--- collation: the default collations would also ignore accents.
+-- Case-insensitive rules use a column folded in Rust and compared as
+-- bytes: the default collations would also ignore accents.
+-- Columns compared for identity (user_id, name_folded) are VARBINARY, not
+-- utf8mb4_bin: that collation is PAD SPACE on MariaDB and MySQL, so
+-- 'alice ' would equal 'alice' (another user's data) and names ending in
+-- characters below U+0020 would sort wrongly. The user id is the token's
+-- `sub` as UTF-8 bytes (at most 255 characters).
 CREATE TABLE categories (
   id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  user_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  user_id VARBINARY(1020) NOT NULL,
   name VARCHAR(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
-  name_folded VARCHAR(200) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  name_folded VARBINARY(800) NOT NULL,
   color CHAR(7) CHARACTER SET ascii COLLATE ascii_bin NULL,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
@@ -15,7 +19,7 @@ CREATE TABLE categories (
 
 CREATE TABLE expenses (
   id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  user_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  user_id VARBINARY(1020) NOT NULL,
   amount_minor BIGINT NOT NULL,
   amount_scaled BIGINT NOT NULL,
   currency CHAR(3) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -38,7 +42,7 @@ CREATE TABLE expenses (
 
 CREATE TABLE expense_tags (
   expense_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  user_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  user_id VARBINARY(1020) NOT NULL,
   tag VARCHAR(50) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
   PRIMARY KEY (expense_id, tag),
   KEY idx_expense_tags_user_tag (user_id, tag),

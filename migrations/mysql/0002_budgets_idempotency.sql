@@ -1,6 +1,6 @@
 -- Monthly budgets, one per category; removed with their category.
 CREATE TABLE budgets (
-  user_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  user_id VARBINARY(1020) NOT NULL,
   category_id CHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   amount_minor BIGINT NOT NULL,
   currency CHAR(3) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -18,7 +18,7 @@ CREATE INDEX idx_expenses_user_category ON expenses (user_id, category_id, curre
 -- Idempotency keys: the first response per user and key, for 24 hours.
 -- A pending record's lease lets a retry take over from a crashed request.
 CREATE TABLE idempotency_keys (
-  user_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  user_id VARBINARY(1020) NOT NULL,
   idem_key VARCHAR(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   fingerprint CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   status INT NULL,

@@ -31,8 +31,17 @@ impl App {
             .auth
             .as_ref()
             .ok_or("token verification is not configured: set JWT_SECRET or JWT_JWKS_URL")?;
-        let store = open_store(&config.database)?;
-        let cache = config.cache.clone().map(Cache::new).transpose()?;
+        let store = open_store(&config.database).await?;
+        let cache = match &config.cache {
+            None => None,
+            Some(settings) => {
+                let token = match &settings.auth_secret_arn {
+                    Some(arn) => Some(crate::secrets::redis_auth_token(arn).await?),
+                    None => None,
+                };
+                Some(Cache::new(settings.clone(), token.as_deref())?)
+            }
+        };
         if let Some(cache) = &cache {
             // Start connecting now, so the first requests find it ready.
             cache.ping().await;
@@ -46,13 +55,13 @@ impl App {
     }
 }
 
-pub fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String> {
+pub async fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String> {
     Ok(match settings {
         DatabaseSettings::Sqlite(path) => {
             Arc::new(SqlStore::sqlite(path, DB_STATEMENT_TIMEOUT).map_err(|e| e.to_string())?)
         }
         DatabaseSettings::Mysql(mysql) => {
-            Arc::new(SqlStore::mysql(mysql).map_err(|e| e.to_string())?)
+            Arc::new(SqlStore::mysql(mysql).await.map_err(|e| e.to_string())?)
         }
     })
 }
@@ -60,6 +69,6 @@ pub fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String> {
 /// Applies pending migrations to the configured database: what the
 /// `migrate` function and `server` (on start) run.
 pub async fn migrate(config: &Config) -> Result<usize, String> {
-    let store = open_store(&config.database)?;
+    let store = open_store(&config.database).await?;
     store.migrate().await.map_err(|e| e.to_string())
 }

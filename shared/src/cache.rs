@@ -25,6 +25,9 @@ pub const MAX_TTL: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug)]
 pub struct CacheSettings {
     pub url: String,
+    /// `REDIS_AUTH_SECRET_ARN`: the AUTH token lives in Secrets Manager
+    /// (ElastiCache with in-transit encryption), read once at start.
+    pub auth_secret_arn: Option<String>,
     /// Prepended to every key, so several deployments or test runs can
     /// share one Redis.
     pub key_prefix: String,
@@ -57,8 +60,19 @@ pub struct Generation {
 const RECONNECT_BACKOFF: Duration = Duration::from_secs(1);
 
 impl Cache {
-    pub fn new(mut settings: CacheSettings) -> Result<Cache, String> {
-        let client = redis::Client::open(settings.url.as_str()).map_err(|e| e.to_string())?;
+    /// `auth_token`: the AUTH password, when it is not in the URL.
+    pub fn new(mut settings: CacheSettings, auth_token: Option<&str>) -> Result<Cache, String> {
+        use redis::IntoConnectionInfo;
+        let mut info = settings
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| e.to_string())?;
+        if let Some(token) = auth_token {
+            let redis = info.redis_settings().clone().set_password(token);
+            info = info.set_redis_settings(redis);
+        }
+        let client = redis::Client::open(info).map_err(|e| e.to_string())?;
         settings.ttl = settings.ttl.clamp(Duration::from_secs(1), MAX_TTL);
         Ok(Cache {
             client,

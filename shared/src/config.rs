@@ -79,6 +79,8 @@ pub fn database_from_url(url: Option<&str>, runtime: Runtime) -> Result<Database
             sql_mode: var("DATABASE_SQL_MODE"),
             connect_timeout: DB_CONNECT_TIMEOUT,
             statement_timeout: DB_STATEMENT_TIMEOUT,
+            iam_auth: parse_var::<bool>("DB_IAM_AUTH")?.unwrap_or(false),
+            ca_bundle: var("DB_CA_BUNDLE").map(Into::into),
         }));
     }
     Err("DATABASE_URL must start with mysql:// or sqlite:".into())
@@ -91,6 +93,7 @@ impl Config {
             let ttl = parse_var::<u64>("CACHE_TTL_SECONDS")?.unwrap_or(MAX_TTL.as_secs());
             Ok(CacheSettings {
                 url,
+                auth_secret_arn: var("REDIS_AUTH_SECRET_ARN"),
                 key_prefix: var("CACHE_KEY_PREFIX").unwrap_or_else(|| "et:".into()),
                 ttl: Duration::from_secs(ttl),
                 command_timeout: CACHE_COMMAND_TIMEOUT,

@@ -10,5 +10,6 @@ pub mod handlers;
 pub mod http;
 pub mod lambda;
 pub mod openapi;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;

@@ -25,6 +25,8 @@ fn mysql_settings(db: &TestDb) -> MysqlSettings {
         sql_mode: Some(SQL_MODE.into()),
         connect_timeout: DB_CONNECT_TIMEOUT,
         statement_timeout: DB_STATEMENT_TIMEOUT,
+        iam_auth: false,
+        ca_bundle: None,
     }
 }
 
@@ -33,7 +35,10 @@ fn sqlite() -> DynStore {
 }
 
 fn mysql(db: &TestDb) -> DynStore {
-    Arc::new(SqlStore::mysql(&mysql_settings(db)).unwrap())
+    Arc::new(SqlStore::new(
+        Arc::new(MysqlBackend::new(&mysql_settings(db)).unwrap()),
+        DB_STATEMENT_TIMEOUT,
+    ))
 }
 
 fn user(name: &str) -> UserId {
@@ -236,31 +241,75 @@ async fn idempotency_contract(store: DynStore) {
     let claim = |now: i64| {
         let store = Arc::clone(&store);
         let alice = alice.clone();
-        async move { store.idempotency_begin(&alice, "k1", "fp", now, now + 30_000_000, now + 24 * hour).await.unwrap() }
+        async move {
+            store
+                .idempotency_begin(&alice, "k1", "fp", now, now + 30_000_000, now + 24 * hour)
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(claim(now).await, None, "the first claim wins");
     let pending = claim(now).await.expect("the key is held");
-    assert_eq!((pending.fingerprint.as_str(), pending.response.is_none()), ("fp", true));
+    assert_eq!(
+        (pending.fingerprint.as_str(), pending.response.is_none()),
+        ("fp", true)
+    );
     // Keys are per user.
-    assert_eq!(store.idempotency_begin(&user("bob"), "k1", "other", now, now + 1, now + hour).await.unwrap(), None);
+    assert_eq!(
+        store
+            .idempotency_begin(&user("bob"), "k1", "other", now, now + 1, now + hour)
+            .await
+            .unwrap(),
+        None
+    );
     // The lease protects the first request; after it, one retry takes over.
-    assert!(!store.idempotency_take_over(&alice, "k1", now, now + 60_000_000).await.unwrap());
+    assert!(!store
+        .idempotency_take_over(&alice, "k1", now, now + 60_000_000)
+        .await
+        .unwrap());
     let later = now + 31_000_000;
-    assert!(store.idempotency_take_over(&alice, "k1", later, later + 30_000_000).await.unwrap());
-    assert!(!store.idempotency_take_over(&alice, "k1", later, later + 30_000_000).await.unwrap(), "only once");
+    assert!(store
+        .idempotency_take_over(&alice, "k1", later, later + 30_000_000)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .idempotency_take_over(&alice, "k1", later, later + 30_000_000)
+            .await
+            .unwrap(),
+        "only once"
+    );
     let completion = Completion {
         key: "k1".into(),
-        response: StoredResponse { status: 201, headers: vec![("etag".into(), "\"1\"".into())], body: b"{}".to_vec() },
+        response: StoredResponse {
+            status: 201,
+            headers: vec![("etag".into(), "\"1\"".into())],
+            body: b"{}".to_vec(),
+        },
     };
-    store.idempotency_complete(&alice, &completion).await.unwrap();
-    assert_eq!(claim(later).await.unwrap().response, Some(completion.response.clone()));
+    store
+        .idempotency_complete(&alice, &completion)
+        .await
+        .unwrap();
+    assert_eq!(
+        claim(later).await.unwrap().response,
+        Some(completion.response.clone())
+    );
     // Abandoning forgets only pending keys.
     store.idempotency_abandon(&alice, "k1").await.unwrap();
     assert!(claim(later).await.is_some(), "a completed key is kept");
     // Expired records neither block a new claim nor survive a purge.
     let tomorrow = now + 25 * hour;
-    assert_eq!(claim(tomorrow).await, None, "an expired key is claimed afresh");
-    assert_eq!(store.purge_idempotency(now + 50 * hour).await.unwrap(), 2, "alice's and bob's");
+    assert_eq!(
+        claim(tomorrow).await,
+        None,
+        "an expired key is claimed afresh"
+    );
+    assert_eq!(
+        store.purge_idempotency(now + 50 * hour).await.unwrap(),
+        2,
+        "alice's and bob's"
+    );
 }
 
 #[tokio::test]
@@ -307,14 +356,16 @@ async fn concurrent_migrations_apply_once() {
 #[tokio::test]
 async fn an_unreachable_mysql_is_unavailable_quickly() {
     let port = crate::helpers::free_port();
-    let store = SqlStore::mysql(&MysqlSettings {
+    let settings = MysqlSettings {
         url: format!("mysql://root@127.0.0.1:{port}/nothing"),
         pool_max: 1,
         sql_mode: None,
         connect_timeout: Duration::from_secs(2),
         statement_timeout: Duration::from_secs(5),
-    })
-    .unwrap();
+        iam_auth: false,
+        ca_bundle: None,
+    };
+    let store = SqlStore::mysql(&settings).await.unwrap();
     let started = std::time::Instant::now();
     assert!(matches!(
         store.ping().await,
@@ -351,7 +402,13 @@ async fn a_deep_page_reads_only_limit_plus_one_rows_on_mariadb() {
     let store = SqlStore::new(backend.clone(), DB_STATEMENT_TIMEOUT);
     store.migrate().await.unwrap();
     let (alice, bob) = (user("alice"), user("bob"));
-    let mut conn = backend.pool().get_conn().await.unwrap();
+    let mut conn = backend
+        .current_pool()
+        .await
+        .unwrap()
+        .get_conn()
+        .await
+        .unwrap();
     // Bulk rows straight into the table: 3000 for alice, 1000 for bob.
     for (who, n) in [(&alice, 3000), (&bob, 1000)] {
         let rows: Vec<Expense> = (0..n)

@@ -12,7 +12,7 @@ use shared::domain::now_micros;
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let config = Config::from_env(Runtime::Lambda)?;
-    let store = open_store(&config.database)?;
+    let store = open_store(&config.database).await?;
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
         println!(
             "purged {} expired key(s)",

@@ -3,6 +3,7 @@
 //! The same contract tests run on both.
 
 pub mod backend;
+pub mod iam;
 pub mod migrate;
 pub mod mysql;
 pub mod sql;

@@ -1,16 +1,21 @@
 //! MySQL (RDS MySQL 8.4 in production, MariaDB 10.11 in tests) through
 //! `mysql_async`. TLS is used when the URL asks for it
-//! (`?require_ssl=true`). Connecting is bounded (2 s): a database that is
-//! down or silent makes requests fail fast with `Unavailable` (503).
+//! (`?require_ssl=true`) and always with IAM authentication. Connecting is
+//! bounded (2 s): a database that is down or silent makes requests fail
+//! fast with `Unavailable` (503).
 
-use std::sync::Mutex;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, TxOpts, Value};
+use mysql_async::{
+    Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts, TxOpts, Value,
+};
 
 use super::backend::{Backend, Cell, Row, Tx};
+use super::iam::{Clock, PasswordSource, SystemClock, TOKEN_REFRESH};
 use super::migrate::MYSQL as MIGRATIONS;
 use super::sql::{Dialect, Param};
 use super::StoreError;
@@ -25,10 +30,38 @@ pub struct MysqlSettings {
     pub sql_mode: Option<String>,
     pub connect_timeout: Duration,
     pub statement_timeout: Duration,
+    /// `DB_IAM_AUTH=true`: passwords are RDS IAM tokens (cleartext over TLS).
+    pub iam_auth: bool,
+    /// `DB_CA_BUNDLE`: PEM file of CAs to trust instead of the public roots
+    /// (e.g. the RDS CA bundle for a direct RDS connection; RDS Proxy
+    /// presents ACM certificates, which the public roots already trust).
+    pub ca_bundle: Option<PathBuf>,
+}
+
+impl MysqlSettings {
+    /// Host, port and user of the URL (what an IAM token is signed for).
+    pub fn endpoint(&self) -> Result<(String, u16, String), StoreError> {
+        let opts = Opts::from_url(&self.url)
+            .map_err(|e| StoreError::Internal(format!("invalid DATABASE_URL: {e}")))?;
+        let user = opts.user().unwrap_or_default().to_owned();
+        Ok((opts.ip_or_hostname().to_owned(), opts.tcp_port(), user))
+    }
+}
+
+/// A pool and when it was built (its password's age, with IAM tokens).
+struct BuiltPool {
+    pool: Pool,
+    built: Instant,
 }
 
 pub struct MysqlBackend {
-    pool: Pool,
+    opts: OptsBuilder,
+    pool: Mutex<Option<BuiltPool>>,
+    /// Set with IAM authentication: each new pool gets a fresh token.
+    passwords: Option<Arc<dyn PasswordSource>>,
+    clock: Arc<dyn Clock>,
+    /// One token refresh at a time.
+    refreshing: tokio::sync::Mutex<()>,
     connect_timeout: Duration,
     /// When a connection was last taken: after a long pause (a frozen
     /// Lambda container, a quiet night) pooled connections may have been
@@ -96,9 +129,33 @@ fn classify(e: mysql_async::Error) -> StoreError {
 }
 
 impl MysqlBackend {
-    /// Builds the pool; no connection is made until the first request, so
-    /// a process starts even while the database is down.
+    /// Builds the pool with the URL's password; no connection is made until
+    /// the first request, so a process starts even while the database is
+    /// down.
     pub fn new(settings: &MysqlSettings) -> Result<MysqlBackend, StoreError> {
+        let backend = MysqlBackend::prepare(settings, None, Arc::new(SystemClock))?;
+        *backend.pool.lock().unwrap_or_else(|p| p.into_inner()) = Some(BuiltPool {
+            pool: Pool::new(backend.opts.clone()),
+            built: backend.clock.now(),
+        });
+        Ok(backend)
+    }
+
+    /// A backend whose pools take their password from `passwords` (RDS IAM
+    /// tokens), rebuilt every `TOKEN_REFRESH` by `clock`.
+    pub fn with_passwords(
+        settings: &MysqlSettings,
+        passwords: Arc<dyn PasswordSource>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<MysqlBackend, StoreError> {
+        MysqlBackend::prepare(settings, Some(passwords), clock)
+    }
+
+    fn prepare(
+        settings: &MysqlSettings,
+        passwords: Option<Arc<dyn PasswordSource>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<MysqlBackend, StoreError> {
         let opts = Opts::from_url(&settings.url)
             .map_err(|e| StoreError::Internal(format!("invalid DATABASE_URL: {e}")))?;
         let constraints = PoolConstraints::new(0, settings.pool_max.max(1))
@@ -108,26 +165,78 @@ impl MysqlBackend {
             .iter()
             .map(|mode| format!("SET SESSION sql_mode = '{}'", mode.replace('\'', "")))
             .collect();
-        let builder = OptsBuilder::from_opts(opts)
+        let tls_required = opts.ssl_opts().is_some() || settings.iam_auth;
+        let mut builder = OptsBuilder::from_opts(opts)
             .pool_opts(PoolOpts::default().with_constraints(constraints))
             .prefer_socket(false)
             // Affected rows = matched rows, as SQLite counts them.
             .client_found_rows(true)
             .init(init);
+        if tls_required {
+            let mut tls = SslOpts::default();
+            if let Some(bundle) = &settings.ca_bundle {
+                tls = tls.with_root_certs(vec![bundle.clone().into()]);
+            }
+            builder = builder.ssl_opts(tls);
+        }
+        if settings.iam_auth {
+            // Tokens travel as cleartext passwords: only ever over TLS.
+            builder = builder.enable_cleartext_plugin(true);
+        }
         Ok(MysqlBackend {
-            pool: Pool::new(builder),
+            opts: builder,
+            pool: Mutex::new(None),
+            passwords,
+            clock,
+            refreshing: tokio::sync::Mutex::new(()),
             connect_timeout: settings.connect_timeout,
             last_used: Mutex::new(Instant::now()),
         })
     }
 
-    /// Direct access for tests that inspect query plans.
-    pub fn pool(&self) -> &Pool {
-        &self.pool
+    /// The pool to use now: with IAM tokens, a new one once the current
+    /// one's token is `TOKEN_REFRESH` old (the old pool closes when its
+    /// connections come back).
+    pub async fn current_pool(&self) -> Result<Pool, StoreError> {
+        let fresh = |slot: &Option<BuiltPool>| {
+            slot.as_ref()
+                .filter(|b| {
+                    self.passwords.is_none()
+                        || self.clock.now().duration_since(b.built) < TOKEN_REFRESH
+                })
+                .map(|b| b.pool.clone())
+        };
+        if let Some(pool) = fresh(&self.pool.lock().unwrap_or_else(|p| p.into_inner())) {
+            return Ok(pool);
+        }
+        let _turn = self.refreshing.lock().await;
+        if let Some(pool) = fresh(&self.pool.lock().unwrap_or_else(|p| p.into_inner())) {
+            return Ok(pool);
+        }
+        let Some(passwords) = &self.passwords else {
+            return Err(StoreError::Internal("the MySQL pool is missing".into()));
+        };
+        let password = passwords.password().await?;
+        let pool = Pool::new(self.opts.clone().pass(Some(password)));
+        let old = self
+            .pool
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(BuiltPool {
+                pool: pool.clone(),
+                built: self.clock.now(),
+            });
+        if let Some(old) = old {
+            tokio::spawn(async move {
+                let _ = old.pool.disconnect().await;
+            });
+        }
+        Ok(pool)
     }
 
     async fn pooled(&self) -> Result<Conn, StoreError> {
-        match tokio::time::timeout(self.connect_timeout, self.pool.get_conn()).await {
+        let pool = self.current_pool().await?;
+        match tokio::time::timeout(self.connect_timeout, pool.get_conn()).await {
             Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::Unavailable(
                 "timed out connecting to MySQL".into(),
@@ -215,9 +324,10 @@ impl Backend for MysqlBackend {
         // Check the pool's connection first (see `conn`); the transaction
         // then takes that same, most recently returned, connection.
         drop(self.conn().await?);
+        let pool = self.current_pool().await?;
         let tx = tokio::time::timeout(
             self.connect_timeout,
-            self.pool.start_transaction(TxOpts::default()),
+            pool.start_transaction(TxOpts::default()),
         )
         .await
         .map_err(|_| StoreError::Unavailable("timed out connecting to MySQL".into()))?
@@ -270,4 +380,62 @@ async fn apply_migrations(conn: &mut Conn) -> Result<usize, StoreError> {
         applied += 1;
     }
     Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts the tokens it hands out.
+    #[derive(Default)]
+    struct CountingTokens(AtomicUsize);
+
+    #[async_trait]
+    impl PasswordSource for CountingTokens {
+        async fn password(&self) -> Result<String, StoreError> {
+            Ok(format!("token-{}", self.0.fetch_add(1, Ordering::SeqCst)))
+        }
+    }
+
+    /// A clock the test moves by hand.
+    struct ManualClock(Mutex<Instant>);
+
+    impl Clock for ManualClock {
+        fn now(&self) -> Instant {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn iam_pools_are_rebuilt_with_a_fresh_token_before_it_expires() {
+        let settings = MysqlSettings {
+            url: "mysql://expense_app@proxy.example:3306/expenses".into(),
+            pool_max: 1,
+            sql_mode: None,
+            connect_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+            iam_auth: true,
+            ca_bundle: None,
+        };
+        let tokens = Arc::new(CountingTokens::default());
+        let clock = Arc::new(ManualClock(Mutex::new(Instant::now())));
+        let backend =
+            MysqlBackend::with_passwords(&settings, tokens.clone(), clock.clone()).unwrap();
+        let issued = || tokens.0.load(Ordering::SeqCst);
+
+        backend.current_pool().await.unwrap();
+        assert_eq!(issued(), 1, "the first pool gets a token");
+        *clock.0.lock().unwrap() += Duration::from_secs(9 * 60);
+        backend.current_pool().await.unwrap();
+        assert_eq!(issued(), 1, "a 9-minute-old token is still used");
+        *clock.0.lock().unwrap() += Duration::from_secs(2 * 60);
+        backend.current_pool().await.unwrap();
+        assert_eq!(issued(), 2, "at 11 minutes a new pool gets a new token");
+        backend.current_pool().await.unwrap();
+        assert_eq!(issued(), 2);
+        // IAM always means TLS and the cleartext plugin.
+        let opts = Opts::from(backend.opts.clone());
+        assert!(opts.ssl_opts().is_some() && opts.enable_cleartext_plugin());
+    }
 }

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use time::Date;
 
 use super::backend::{Backend, Row, Tx};
+use super::iam::{RdsIamTokens, SystemClock};
 use super::mysql::{MysqlBackend, MysqlSettings};
 use super::sql::{self, Param, SUM_SPLIT};
 use super::sqlite::SqliteBackend;
@@ -41,11 +42,17 @@ impl SqlStore {
         ))
     }
 
-    pub fn mysql(settings: &MysqlSettings) -> Result<SqlStore, StoreError> {
-        Ok(SqlStore::new(
-            Arc::new(MysqlBackend::new(settings)?),
-            settings.statement_timeout,
-        ))
+    /// A MySQL store; with `iam_auth`, credentials and region come from
+    /// the environment (the Lambda or pod role) to sign tokens.
+    pub async fn mysql(settings: &MysqlSettings) -> Result<SqlStore, StoreError> {
+        let backend = if settings.iam_auth {
+            let (host, port, user) = settings.endpoint()?;
+            let tokens = RdsIamTokens::from_environment(&host, port, &user).await?;
+            MysqlBackend::with_passwords(settings, Arc::new(tokens), Arc::new(SystemClock))?
+        } else {
+            MysqlBackend::new(settings)?
+        };
+        Ok(SqlStore::new(Arc::new(backend), settings.statement_timeout))
     }
 
     /// Bounds a whole call by the statement budget: then `Unavailable`.
