@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod http;
 pub mod lambda;
 pub mod openapi;
+pub mod provision;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;

@@ -1,31 +1,91 @@
-//! `migrate`: applies pending migrations under the migration lock. In
-//! Lambda (any event) it answers `{"applied": N}`; from a shell it runs
-//! once against DATABASE_URL and exits.
+//! `migrate`: prepares the database for a release. In Lambda (any event)
+//! it answers `{"applied": N}`; from a shell it runs once and exits.
+//!
+//! 1. On RDS (when `DB_MASTER_SECRET_ARN` is set): as the master user,
+//!    create the database and the users `expense_app` (data only) and
+//!    `expense_migrator` (schema), with the passwords from their Secrets
+//!    Manager secrets (`APP_DB_SECRET_ARN`, `MIGRATOR_DB_SECRET_ARN`);
+//!    `DB_MASTER_HOST` is the RDS instance endpoint, reached over TLS
+//!    (`DB_CA_BUNDLE` names the RDS CA bundle).
+//! 2. Apply pending migrations to `DATABASE_URL` under the migration lock
+//!    (on AWS: as `expense_migrator` through RDS Proxy with an IAM token).
 
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
+use mysql_async::{OptsBuilder, SslOpts};
 use serde_json::{json, Value};
-use shared::config::{Config, Runtime};
+use shared::config::{Config, DatabaseSettings, Runtime};
+use shared::provision::{provision_users, DbUser};
+use shared::secrets::{read_secret, secret_field};
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+async fn user_from_secret(arn: &str) -> Result<DbUser, String> {
+    let secret = read_secret(arn).await?;
+    Ok(DbUser {
+        name: secret_field(&secret, &["username"]),
+        password: secret_field(&secret, &["password"]),
+    })
+}
+
+/// Step 1, when configured.
+async fn provision(config: &Config) -> Result<(), String> {
+    let Some(master_arn) = env("DB_MASTER_SECRET_ARN") else {
+        return Ok(());
+    };
+    let DatabaseSettings::Mysql(settings) = &config.database else {
+        return Err("DB_MASTER_SECRET_ARN needs a mysql:// DATABASE_URL".into());
+    };
+    let database = mysql_async::Opts::from_url(&settings.url)
+        .map_err(|e| e.to_string())?
+        .db_name()
+        .ok_or("DATABASE_URL names no database")?
+        .to_owned();
+    let master = user_from_secret(&master_arn).await?;
+    let app =
+        user_from_secret(&env("APP_DB_SECRET_ARN").ok_or("APP_DB_SECRET_ARN is not set")?).await?;
+    let migrator = user_from_secret(
+        &env("MIGRATOR_DB_SECRET_ARN").ok_or("MIGRATOR_DB_SECRET_ARN is not set")?,
+    )
+    .await?;
+    let host = env("DB_MASTER_HOST").ok_or("DB_MASTER_HOST is not set")?;
+    let mut tls = SslOpts::default();
+    if let Some(bundle) = &settings.ca_bundle {
+        tls = tls.with_root_certs(vec![bundle.clone().into()]);
+    }
+    let opts = OptsBuilder::default()
+        .ip_or_hostname(host)
+        .tcp_port(3306)
+        .user(Some(master.name))
+        .pass(Some(master.password))
+        .ssl_opts(tls);
+    provision_users(opts.into(), &database, &app, &migrator)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn prepare(config: &Config) -> Result<usize, String> {
+    provision(config).await?;
+    shared::app::migrate(config).await
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let config = Config::from_env(Runtime::Lambda)?;
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        let applied = shared::app::migrate(&config).await?;
+        let applied = prepare(&config).await?;
         println!("applied {applied} migration(s)");
         return Ok(());
     }
     lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
         let config = config.clone();
         async move {
-            let applied = shared::app::migrate(&config).await?;
-            tracing_log(applied);
+            let applied = prepare(&config).await?;
+            lambda_http::tracing::info!(applied, "database prepared");
             Ok::<_, lambda_http::Error>(json!({ "applied": applied }))
         }
     }))
     .await
-}
-
-fn tracing_log(applied: usize) {
-    lambda_http::tracing::info!(applied, "migrations applied");
 }

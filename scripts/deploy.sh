@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Deploys one environment with Terraform, in the order that keeps the
+# running release working (CI never runs this; it needs AWS credentials):
+#
+#   1. package     build every function (scripts/package.sh)
+#   2. migrate     apply the new code's migrations with the new `migrate`
+#                  function BEFORE any other code changes. Migrations are
+#                  expand-only (new tables, columns with defaults, indexes),
+#                  so the release still serving keeps working on them.
+#   3. apply       terraform apply: new function versions are published, but
+#                  the `live` aliases the ALB targets still name the old ones
+#   4. shift       move each function's `live` alias to its new version
+#                  (the alias is what the ALB target groups invoke)
+#
+#   scripts/deploy.sh dev|staging|prod
+#
+# Rolling back is step 4 with the previous versions: the schema is still
+# compatible because migrations only expand. Contracting (dropping what the
+# old code used) is a later migration, deployed once no release uses it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+env="${1:?usage: scripts/deploy.sh dev|staging|prod}"
+dir="terraform/envs/$env"
+[[ -d "$dir" ]] || { echo "deploy.sh: no environment $dir" >&2; exit 2; }
+prefix="expense-tracker-$env"
+
+echo "==> 1. package"
+bash scripts/package.sh
+
+echo "==> 2. migrate (new migrate code, old application code)"
+terraform -chdir="$dir" init -input=false
+terraform -chdir="$dir" apply -input=false -auto-approve \
+  -target="module.api.aws_lambda_function.direct[\"migrate\"]" \
+  -target="module.api.aws_lambda_alias.direct[\"migrate\"]"
+aws lambda invoke --function-name "$prefix-migrate:live" --payload '{}' \
+  --cli-binary-format raw-in-base64-out /tmp/migrate-result.json
+cat /tmp/migrate-result.json; echo
+grep -q '"applied"' /tmp/migrate-result.json || { echo "deploy.sh: migration failed" >&2; exit 1; }
+
+echo "==> 3. apply (publishes new versions; aliases unchanged)"
+terraform -chdir="$dir" apply -input=false -auto-approve -var="shift_live_alias=false"
+
+echo "==> 4. shift the live aliases"
+terraform -chdir="$dir" apply -input=false -auto-approve -var="shift_live_alias=true"
+echo "deployed $env"
