@@ -7,13 +7,20 @@
 mod helpers;
 
 mod auth;
+mod budgets;
 mod cache;
+mod categories;
+mod csv;
 mod errors;
 mod expenses;
+mod idempotency;
 mod isolation;
 mod lambda_events;
 mod list;
 mod ops;
+mod provision;
+mod reports;
+mod routes_json;
 mod server_binary;
 mod store_contract;
 mod watch_router;

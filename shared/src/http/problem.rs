@@ -178,7 +178,9 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
-            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::Unavailable(cause) | StoreError::Transient(cause) => {
+                ApiError::Unavailable(cause)
+            }
             StoreError::UnknownCategory => ApiError::Invalid(vec![FieldError::new(
                 "category_id",
                 "is not one of your categories",

@@ -34,6 +34,10 @@ pub enum StoreError {
     /// `category_id` does not name one of the caller's categories.
     #[error("unknown category")]
     UnknownCategory,
+    /// A deadlock or lock wait timeout: the transaction was rolled back and
+    /// may simply be run again.
+    #[error("transaction conflict: {0}")]
+    Transient(String),
     /// A unique rule would be broken (a category name, an idempotency key).
     #[error("conflict with stored state")]
     Conflict,

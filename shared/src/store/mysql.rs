@@ -117,11 +117,11 @@ fn classify(e: mysql_async::Error) -> StoreError {
             1062 => StoreError::Conflict,
             // Foreign key failure: the category vanished under us.
             1452 => StoreError::UnknownCategory,
-            // Too many connections, shutdown, lock wait timeout, deadlock,
-            // query interrupted, read-only (failover), connection killed.
-            1040 | 1053 | 1205 | 1213 | 1290 | 1317 | 1836 | 1927 => {
-                StoreError::Unavailable(e.to_string())
-            }
+            // Lock wait timeout, deadlock: worth running again.
+            1205 | 1213 => StoreError::Transient(e.to_string()),
+            // Too many connections, shutdown, query interrupted, read-only
+            // (failover), connection killed.
+            1040 | 1053 | 1290 | 1317 | 1836 | 1927 => StoreError::Unavailable(e.to_string()),
             _ => StoreError::Internal(e.to_string()),
         },
         _ => StoreError::Internal(e.to_string()),

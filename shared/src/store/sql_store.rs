@@ -69,6 +69,25 @@ impl SqlStore {
     }
 }
 
+/// Runs a transaction again (up to three times in all) when the database
+/// rolled it back for a deadlock or lock timeout.
+async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(StoreError::Transient(cause)) if tries < 3 => {
+                tracing::info!(cause = %cause, "retrying a transaction");
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Internal(format!("corrupt {what} in the database"))
 }
@@ -228,7 +247,7 @@ impl Store for SqlStore {
         expense: &Expense,
         completion: Option<&Completion>,
     ) -> Result<(), StoreError> {
-        self.bounded(async {
+        self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
             check_category(&mut *tx, user, expense).await?;
             tx.exec(sql::INSERT_EXPENSE, sql::insert_params(user, expense))
@@ -238,7 +257,7 @@ impl Store for SqlStore {
                 complete(&mut *tx, user, completion).await?;
             }
             tx.commit().await
-        })
+        }))
         .await
     }
 
@@ -259,7 +278,7 @@ impl Store for SqlStore {
         expense: &Expense,
         expected_version: i64,
     ) -> Result<WriteOutcome, StoreError> {
-        self.bounded(async {
+        self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
             check_category(&mut *tx, user, expense).await?;
             let changed = tx
@@ -274,7 +293,7 @@ impl Store for SqlStore {
             write_tags(&mut *tx, user, expense).await?;
             tx.commit().await?;
             Ok(WriteOutcome::Done)
-        })
+        }))
         .await
     }
 
@@ -284,7 +303,7 @@ impl Store for SqlStore {
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<WriteOutcome, StoreError> {
-        self.bounded(async {
+        self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
             let deleted = match expected_version {
                 Some(v) => {
@@ -304,7 +323,7 @@ impl Store for SqlStore {
             }
             tx.commit().await?;
             Ok(WriteOutcome::Done)
-        })
+        }))
         .await
     }
 
@@ -327,7 +346,7 @@ impl Store for SqlStore {
     ) -> Result<(), StoreError> {
         // A large import may take a while: twice the usual budget.
         let budget = self.statement_timeout * 2;
-        let work = async {
+        let work = retrying(|| async {
             let mut tx = self.backend.begin().await?;
             for category in categories {
                 tx.exec(sql::INSERT_CATEGORY, category_params(user, category))
@@ -342,7 +361,7 @@ impl Store for SqlStore {
                 complete(&mut *tx, user, completion).await?;
             }
             tx.commit().await
-        };
+        });
         tokio::time::timeout(budget, work)
             .await
             .unwrap_or_else(|_| {
@@ -401,7 +420,7 @@ impl Store for SqlStore {
     }
 
     async fn delete_category(&self, user: &UserId, id: &str, now: i64) -> Result<bool, StoreError> {
-        self.bounded(async {
+        self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
             tx.exec(
                 sql::UNCATEGORISE_EXPENSES,
@@ -418,7 +437,7 @@ impl Store for SqlStore {
             }
             tx.commit().await?;
             Ok(true)
-        })
+        }))
         .await
     }
 
@@ -428,7 +447,7 @@ impl Store for SqlStore {
         budget: &Budget,
     ) -> Result<Option<Budget>, StoreError> {
         let dialect = self.backend.dialect();
-        self.bounded(async {
+        self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
             let owned = tx
                 .query(
@@ -465,7 +484,7 @@ impl Store for SqlStore {
             let stored = rows.first().map(budget_from).transpose()?;
             tx.commit().await?;
             Ok(stored)
-        })
+        }))
         .await
     }
 
@@ -530,7 +549,7 @@ impl Store for SqlStore {
         lease_until: i64,
         expires_at: i64,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.bounded(async {
+        self.bounded(retrying(|| async {
             // A record vanishing between the failed insert and the read
             // (expired and purged) is rare; one more round settles it.
             for _ in 0..3 {
@@ -590,7 +609,7 @@ impl Store for SqlStore {
             Err(StoreError::Unavailable(
                 "idempotency key kept changing".into(),
             ))
-        })
+        }))
         .await
     }
 

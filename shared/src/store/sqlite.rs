@@ -42,7 +42,7 @@ fn classify(e: rusqlite::Error) -> StoreError {
             StoreError::Conflict
         }
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-            StoreError::Unavailable(text)
+            StoreError::Transient(text)
         }
         _ => StoreError::Internal(text),
     }
