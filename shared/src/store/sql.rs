@@ -106,12 +106,11 @@ pub const DELETE_EXPENSE_AT_VERSION: &str =
 pub const DELETE_TAGS: &str = "DELETE FROM expense_tags WHERE expense_id = ?";
 pub const INSERT_TAG: &str = "INSERT INTO expense_tags (expense_id, user_id, tag) VALUES (?, ?, ?)";
 
-/// Parameters of `INSERT_EXPENSE`.
-pub fn insert_params(user: &UserId, e: &Expense) -> Vec<Param> {
+/// The values of the columns a client decides, in the order both
+/// `INSERT_EXPENSE` and `UPDATE_EXPENSE` list them.
+fn field_params(e: &Expense) -> Vec<Param> {
     let f = &e.fields;
     vec![
-        e.id.as_str().into(),
-        user.as_str().into(),
         f.money.minor_units().into(),
         f.money.scaled().into(),
         f.money.currency().code().into(),
@@ -122,32 +121,28 @@ pub fn insert_params(user: &UserId, e: &Expense) -> Vec<Param> {
         f.description.clone().into(),
         f.description.as_deref().map(fold).into(),
         tags_json(e).into(),
-        e.version.into(),
-        e.created_at.into(),
-        e.updated_at.into(),
     ]
+}
+
+/// Parameters of `INSERT_EXPENSE`.
+pub fn insert_params(user: &UserId, e: &Expense) -> Vec<Param> {
+    let mut params: Vec<Param> = vec![e.id.as_str().into(), user.as_str().into()];
+    params.extend(field_params(e));
+    params.extend([e.version.into(), e.created_at.into(), e.updated_at.into()]);
+    params
 }
 
 /// Parameters of `UPDATE_EXPENSE`.
 pub fn update_params(user: &UserId, e: &Expense, expected_version: i64) -> Vec<Param> {
-    let f = &e.fields;
-    vec![
-        f.money.minor_units().into(),
-        f.money.scaled().into(),
-        f.money.currency().code().into(),
-        format_date(f.date).into(),
-        f.category_id.clone().into(),
-        f.merchant.clone().into(),
-        f.merchant.as_deref().map(fold).into(),
-        f.description.clone().into(),
-        f.description.as_deref().map(fold).into(),
-        tags_json(e).into(),
+    let mut params = field_params(e);
+    params.extend([
         e.version.into(),
         e.updated_at.into(),
         user.as_str().into(),
         e.id.as_str().into(),
         expected_version.into(),
-    ]
+    ]);
+    params
 }
 
 fn tags_json(e: &Expense) -> String {
