@@ -22,24 +22,36 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 env="${1:?usage: scripts/deploy.sh dev|staging|prod}"
 dir="terraform/envs/$env"
 [[ -d "$dir" ]] || { echo "deploy.sh: no environment $dir" >&2; exit 2; }
-prefix="expense-tracker-$env"
+tf() { terraform -chdir="$dir" "$@"; }
 
 echo "==> 1. package"
 bash scripts/package.sh
 
 echo "==> 2. migrate (new migrate code, old application code)"
-terraform -chdir="$dir" init -input=false
-terraform -chdir="$dir" apply -input=false -auto-approve \
-  -target="module.api.aws_lambda_function.direct[\"migrate\"]" \
-  -target="module.api.aws_lambda_alias.direct[\"migrate\"]"
-aws lambda invoke --function-name "$prefix-migrate:live" --payload '{}' \
+tf init -input=false
+tf apply -input=false -auto-approve \
+  -target='module.api.aws_lambda_function.this["migrate"]' \
+  -target='module.api.aws_lambda_alias.live["migrate"]'
+migrate="$(tf output -raw migrate_function_name)"
+aws lambda invoke --function-name "$migrate" --qualifier live --payload '{}' \
   --cli-binary-format raw-in-base64-out /tmp/migrate-result.json
 cat /tmp/migrate-result.json; echo
 grep -q '"applied"' /tmp/migrate-result.json || { echo "deploy.sh: migration failed" >&2; exit 1; }
 
-echo "==> 3. apply (publishes new versions; aliases unchanged)"
-terraform -chdir="$dir" apply -input=false -auto-approve -var="shift_live_alias=false"
+echo "==> 3. apply: publish the new versions, live aliases kept where they are"
+pins="$(tf output -json function_names | python3 -c '
+import json, subprocess, sys
+pins = {}
+for name, function in json.load(sys.stdin).items():
+    alias = subprocess.run(["aws", "lambda", "get-alias", "--function-name", function, "--name", "live",
+                            "--query", "FunctionVersion", "--output", "text"],
+                           capture_output=True, text=True)
+    if alias.returncode == 0 and name != "migrate":
+        pins[name] = alias.stdout.strip()
+print(json.dumps(pins))
+')"
+tf apply -input=false -auto-approve -var="pinned_versions=$pins"
 
-echo "==> 4. shift the live aliases"
-terraform -chdir="$dir" apply -input=false -auto-approve -var="shift_live_alias=true"
+echo "==> 4. shift the live aliases to the new versions"
+tf apply -input=false -auto-approve
 echo "deployed $env"

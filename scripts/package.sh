@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every Lambda function for arm64 (provided.al2023) as a zip, where
-# Terraform's api module and the SAM template look for them:
+# Terraform's api module looks for them (with CARGO_TARGET_DIR unset):
 #   target/lambda/<function>/bootstrap.zip
 #
 #   scripts/package.sh                 # every function
@@ -35,6 +35,6 @@ export AWS_LC_SYS_NO_JITTER_ENTROPY=1
 cargo lambda build --release --arm64 --output-format zip "${packages[@]}"
 
 for function in "${functions[@]}"; do
-  zip="target/lambda/$function/bootstrap.zip"
+  zip="${CARGO_TARGET_DIR:-target}/lambda/$function/bootstrap.zip"
   printf '%-22s %8s bytes\n' "$function" "$(stat -c %s "$zip")"
 done

@@ -4,9 +4,12 @@
 //! 1. On RDS (when `DB_MASTER_SECRET_ARN` is set): as the master user,
 //!    create the database and the users `expense_app` (data only) and
 //!    `expense_migrator` (schema), with the passwords from their Secrets
-//!    Manager secrets (`APP_DB_SECRET_ARN`, `MIGRATOR_DB_SECRET_ARN`);
-//!    `DB_MASTER_HOST` is the RDS instance endpoint, reached over TLS
-//!    (`DB_CA_BUNDLE` names the RDS CA bundle).
+//!    Manager secrets (`APP_DB_SECRET_ARN`, `MIGRATOR_DB_SECRET_ARN`).
+//!    The master user connects where DATABASE_URL points (RDS Proxy, which
+//!    has the master secret as one of its logins) over TLS, with an IAM
+//!    token when `DB_IAM_AUTH=true`, else the secret's password;
+//!    `DB_MASTER_HOST` may name the RDS instance instead (then
+//!    `DB_CA_BUNDLE` must name the RDS CA bundle).
 //! 2. Apply pending migrations to `DATABASE_URL` under the migration lock
 //!    (on AWS: as `expense_migrator` through RDS Proxy with an IAM token).
 
@@ -16,6 +19,7 @@ use serde_json::{json, Value};
 use shared::config::{Config, DatabaseSettings, Runtime};
 use shared::provision::{provision_users, DbUser};
 use shared::secrets::{read_secret, secret_field};
+use shared::store::iam::{PasswordSource, RdsIamTokens};
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -43,23 +47,34 @@ async fn provision(config: &Config) -> Result<(), String> {
         .ok_or("DATABASE_URL names no database")?
         .to_owned();
     let master = user_from_secret(&master_arn).await?;
+    let master_name = env("DB_MASTER_USERNAME").unwrap_or(master.name);
     let app =
         user_from_secret(&env("APP_DB_SECRET_ARN").ok_or("APP_DB_SECRET_ARN is not set")?).await?;
     let migrator = user_from_secret(
         &env("MIGRATOR_DB_SECRET_ARN").ok_or("MIGRATOR_DB_SECRET_ARN is not set")?,
     )
     .await?;
-    let host = env("DB_MASTER_HOST").ok_or("DB_MASTER_HOST is not set")?;
+    let (proxy_host, port, _) = settings.endpoint().map_err(|e| e.to_string())?;
+    let host = env("DB_MASTER_HOST").unwrap_or(proxy_host);
+    let password = if settings.iam_auth {
+        let tokens = RdsIamTokens::from_environment(&host, port, &master_name)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokens.password().await.map_err(|e| e.to_string())?
+    } else {
+        master.password
+    };
     let mut tls = SslOpts::default();
     if let Some(bundle) = &settings.ca_bundle {
         tls = tls.with_root_certs(vec![bundle.clone().into()]);
     }
     let opts = OptsBuilder::default()
         .ip_or_hostname(host)
-        .tcp_port(3306)
-        .user(Some(master.name))
-        .pass(Some(master.password))
-        .ssl_opts(tls);
+        .tcp_port(port)
+        .user(Some(master_name))
+        .pass(Some(password))
+        .ssl_opts(tls)
+        .enable_cleartext_plugin(settings.iam_auth);
     provision_users(opts.into(), &database, &app, &migrator)
         .await
         .map_err(|e| e.to_string())

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Offline checks of the deployment definitions; no AWS account needed.
+#   - cfn-lint on the SAM template, and its listener rules against routes.json
+#   - terraform/ parses, and every module argument, variable, local, module
+#     output and resource reference resolves (what `terraform validate`
+#     would catch; Terraform itself cannot be installed here)
+#   - checkov on terraform/ and the template: zero failed checks (every
+#     skip is an inline comment with its reason)
+# routes.json itself is checked against the route table by the test suite.
+# The pinned tools live in a virtualenv reused across runs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+venv="${INFRA_VENV:-$HOME/.cache/expense-tracker/infra-venv}"
+stamp="$venv/requirements.txt"
+if ! cmp -s scripts/requirements-infra.txt "$stamp" 2>/dev/null; then
+  echo "check_infra.sh: installing $(grep -cv '^#' scripts/requirements-infra.txt) pinned tools into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-infra.txt
+  cp scripts/requirements-infra.txt "$stamp"
+fi
+py="$venv/bin/python"
+
+step() { printf '\n--> %s\n' "$*"; }
+
+step "cfn-lint template.yaml"
+"$venv/bin/cfn-lint" template.yaml
+
+step "SAM listener rules = routes.json"
+"$py" scripts/check_sam_routes.py
+
+step "terraform references"
+"$py" scripts/check_terraform.py
+
+step "checkov terraform/"
+"$venv/bin/checkov" -d terraform --framework terraform --skip-download --quiet --compact
+
+step "checkov template.yaml"
+"$venv/bin/checkov" -f template.yaml --framework cloudformation --skip-download --quiet --compact

@@ -1,0 +1,44 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name, e.g. \"expense-prod\"."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC the security groups belong to."
+  type        = string
+}
+
+variable "endpoint_security_group_id" {
+  description = "Security group of the interface VPC endpoints (from the network module); ingress rules are added here."
+  type        = string
+}
+
+variable "eks_node_security_group_id" {
+  description = "Hook for the optional EKS deployment: security group of the EKS nodes, or null for none. Gets the same data-tier access as Lambda."
+  type        = string
+  default     = null
+}
+
+variable "enable_eks_access" {
+  description = "Whether to create the EKS rules; null means `eks_node_security_group_id != null`. Set true when the EKS node SG is created in the same apply."
+  type        = bool
+  default     = null
+}
+
+variable "eks_node_port" {
+  description = "Port of the `server` pods the ALB forwards to when EKS is enabled."
+  type        = number
+  default     = 8080
+}
+
+variable "enable_bastion_access" {
+  description = "Create the bastion's egress rules and let it reach the RDS Proxy, Redis and the endpoints."
+  type        = bool
+  default     = false
+}
+
+variable "bastion_security_group_id" {
+  description = "Security group of the bastion (network module), or null; used when enable_bastion_access = true."
+  type        = string
+  default     = null
+}

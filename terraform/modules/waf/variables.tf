@@ -1,0 +1,37 @@
+variable "name" {
+  description = "Name of the web ACL (also of its log group aws-waf-logs-<name>)."
+  type        = string
+}
+
+variable "scope" {
+  description = "REGIONAL (ALB, any region) or CLOUDFRONT (provider must be us-east-1)."
+  type        = string
+
+  validation {
+    condition     = contains(["REGIONAL", "CLOUDFRONT"], var.scope)
+    error_message = "scope must be REGIONAL or CLOUDFRONT."
+  }
+}
+
+variable "rate_limit" {
+  description = "Requests per 5 minutes from one source IP before it is blocked (behind CloudFront, the regional ACL sees CloudFront edge servers as sources)."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.rate_limit >= 10
+    error_message = "rate_limit must be at least 10 (the WAF minimum)."
+  }
+}
+
+variable "redacted_headers" {
+  description = "Request headers (lower case) replaced by REDACTED in the logs."
+  type        = list(string)
+  default     = ["authorization"]
+}
+
+variable "log_retention_days" {
+  description = "Retention of the WAF log group."
+  type        = number
+  default     = 365
+}
