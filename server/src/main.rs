@@ -118,13 +118,59 @@ async fn serve() -> Result<(), String> {
     // Test harnesses wait for this exact line.
     println!("listening on http://{bound}");
     tokio::spawn(purge_periodically(Arc::clone(&app)));
+    let timing = ShutdownTiming::from_env()?;
+    let (stopped_accepting, mut stopping) = tokio::sync::watch::channel(false);
+    let draining = Arc::clone(&app);
+    let stop = async move {
+        shutdown_signal().await;
+        // Not ready any more, but still serving: load balancers and
+        // Kubernetes endpoints take a moment to stop sending.
+        draining.start_draining();
+        tracing::info!(
+            delay_s = timing.delay.as_secs(),
+            "draining: /health now answers 503"
+        );
+        tokio::time::sleep(timing.delay).await;
+        tracing::info!("no longer accepting connections; finishing requests in flight");
+        let _ = stopped_accepting.send(true);
+    };
     let router = axum::Router::new().fallback(handle).with_state(app);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    let serving = axum::serve(listener, router).with_graceful_shutdown(stop);
+    let deadline = async {
+        let _ = stopping.changed().await;
+        tokio::time::sleep(timing.timeout).await;
+    };
+    tokio::select! {
+        served = serving => served.map_err(|e| e.to_string())?,
+        () = deadline => tracing::warn!("requests still in flight after the shutdown timeout; exiting"),
+    }
     tracing::info!("drained; bye");
     Ok(())
+}
+
+/// SIGTERM handling (Kubernetes): `SHUTDOWN_DELAY_SECONDS` (default 0) of
+/// answering 503 on /health while still serving, then at most
+/// `SHUTDOWN_TIMEOUT_SECONDS` (default 20) for requests in flight.
+struct ShutdownTiming {
+    delay: Duration,
+    timeout: Duration,
+}
+
+impl ShutdownTiming {
+    fn from_env() -> Result<ShutdownTiming, String> {
+        let seconds = |name: &str, default: u64| match std::env::var(name) {
+            Ok(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_secs)
+                .map_err(|_| format!("{name} is not a number of seconds: {v:?}")),
+            Err(_) => Ok(Duration::from_secs(default)),
+        };
+        Ok(ShutdownTiming {
+            delay: seconds("SHUTDOWN_DELAY_SECONDS", 0)?,
+            timeout: seconds("SHUTDOWN_TIMEOUT_SECONDS", 20)?,
+        })
+    }
 }
 
 /// How often the server deletes expired idempotency keys (Lambda
@@ -232,5 +278,5 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    tracing::info!("shutdown requested");
 }

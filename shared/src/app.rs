@@ -2,6 +2,7 @@
 //! per process (outside any handler) and shared by every request, so a
 //! warm Lambda container reuses its connections.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,6 +19,9 @@ pub struct App {
     pub verifier: Verifier,
     /// The OpenAPI document, rendered once.
     pub openapi: Bytes,
+    /// Set when the process is shutting down: `/health` then answers 503
+    /// so load balancers stop sending new requests.
+    draining: AtomicBool,
 }
 
 impl App {
@@ -51,7 +55,16 @@ impl App {
             cache,
             verifier: Verifier::new(auth).await?,
             openapi: Bytes::from(crate::openapi::document().to_string()),
+            draining: AtomicBool::new(false),
         })
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
     }
 }
 

@@ -623,6 +623,27 @@ pub fn claims_for(user: &str) -> Value {
 // Requests and responses
 
 impl TestApp {
+    /// Sends SIGTERM to the server process.
+    pub fn terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.server.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits (polling, up to `limit`) for the server to exit on its own.
+    pub async fn wait_for_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = self.server.child.try_wait() {
+                return Some(status);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
     /// What the server has printed so far (its last lines).
     pub fn output(&self) -> Vec<String> {
         let log = self.server.log.lock().unwrap_or_else(|e| e.into_inner());

@@ -22,5 +22,6 @@ mod provision;
 mod reports;
 mod routes_json;
 mod server_binary;
+mod shutdown;
 mod store_contract;
 mod watch_router;

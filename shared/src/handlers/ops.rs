@@ -10,6 +10,12 @@ use crate::http::problem::ApiError;
 /// `GET /health`: 200 when the database answers; the cache is reported
 /// but never makes the service unhealthy (it only changes latency).
 pub async fn health(app: &App) -> HandlerResult {
+    if app.is_draining() {
+        return Ok(unhealthy(
+            "draining",
+            json!({"database": "draining", "cache": "draining"}),
+        ));
+    }
     let database = app.store.ping().await;
     let cache = match &app.cache {
         None => "disabled",
@@ -23,14 +29,21 @@ pub async fn health(app: &App) -> HandlerResult {
         ),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unavailable");
-            let mut response = ApiError::Unavailable(e.to_string()).into_response();
-            // Operators read the checks too, so add them to the problem.
-            let mut body: serde_json::Value =
-                serde_json::from_slice(response.body()).unwrap_or_default();
-            body["status"] = json!("unavailable");
-            body["checks"] = json!({"database": "unavailable", "cache": cache});
-            *response.body_mut() = body.to_string().into();
-            Ok(response)
+            Ok(unhealthy(
+                "unavailable",
+                json!({"database": "unavailable", "cache": cache}),
+            ))
         }
     }
+}
+
+/// A 503 problem that also carries the status and checks operators read.
+fn unhealthy(status: &str, checks: serde_json::Value) -> http::Response<bytes::Bytes> {
+    let cause = format!("health: {status}");
+    let mut response = ApiError::Unavailable(cause).into_response();
+    let mut body: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
+    body["status"] = json!(status);
+    body["checks"] = checks;
+    *response.body_mut() = body.to_string().into();
+    response
 }
