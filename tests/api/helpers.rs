@@ -295,7 +295,22 @@ pub struct RedisServer {
 
 impl RedisServer {
     pub async fn start() -> RedisServer {
-        let port = free_port();
+        RedisServer::start_on(free_port()).await
+    }
+
+    /// Starts a fresh (empty) server on the port this one used.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let port: u16 = self
+            .url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port");
+        *self = RedisServer::start_on(port).await;
+    }
+
+    async fn start_on(port: u16) -> RedisServer {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
