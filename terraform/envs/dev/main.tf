@@ -4,8 +4,10 @@
 # protection, short retention. Cheap and disposable.
 #
 # Composition: network -> security -> database, cache -> api -> edge,
-# observability. Region us-east-1 (3 AZs); CloudFront-scoped resources use
-# the aws.us_east_1 alias. Every resource carries the Project and Environment
+# observability; with enable_eks also eks (its security groups feed the
+# security module's rules; the api module's EKS target group feeds it).
+# Region us-east-1 (3 AZs); CloudFront-scoped resources use the
+# aws.us_east_1 alias. Every resource carries the Project and Environment
 # tags through the providers' default_tags.
 
 locals {
@@ -60,9 +62,14 @@ module "security" {
   name_prefix                = local.name_prefix
   vpc_id                     = module.network.vpc_id
   endpoint_security_group_id = module.network.endpoint_security_group_id
-  eks_node_security_group_id = var.eks_node_security_group_id
   enable_bastion_access      = var.enable_bastion
   bastion_security_group_id  = module.network.bastion_security_group_id
+
+  # The EKS groups are created in the same apply, so their ids are unknown
+  # at plan time: enable_eks_access decides whether the rules exist.
+  enable_eks_access             = var.enable_eks
+  eks_node_security_group_id    = var.enable_eks ? module.eks[0].node_security_group_id : null
+  eks_cluster_security_group_id = var.enable_eks ? module.eks[0].cluster_security_group_id : null
 }
 
 module "database" {
@@ -102,10 +109,15 @@ module "api" {
   pinned_versions = var.pinned_versions
 
   name_prefix              = local.name_prefix
+  vpc_id                   = module.network.vpc_id
   public_subnet_ids        = module.network.public_subnet_ids
   private_subnet_ids       = module.network.private_subnet_ids
   alb_security_group_ids   = module.security.alb_security_group_ids
   lambda_security_group_id = module.security.lambda_security_group_id
+
+  # EKS target group, and the share of each rule's requests it gets.
+  eks_enabled = var.enable_eks
+  eks_weight  = var.eks_weight
 
   db_proxy_endpoint      = module.database.proxy_endpoint
   db_proxy_resource_id   = module.database.proxy_resource_id
@@ -135,6 +147,37 @@ module "api" {
   log_retention_days            = 14
   access_log_retention_days     = 30
   force_destroy_log_bucket      = true
+}
+
+# The `server` binary on EKS, behind the same ALB (off unless enable_eks).
+module "eks" {
+  source = "../../modules/eks"
+  count  = var.enable_eks ? 1 : 0
+
+  name_prefix             = local.name_prefix
+  vpc_id                  = module.network.vpc_id
+  private_subnet_ids      = module.network.private_subnet_ids
+  security_group_rule_ids = module.security.eks_cluster_rule_ids
+
+  node_instance_types = ["t4g.medium"]
+  node_min_size       = 2
+  node_desired_size   = 2
+  node_max_size       = 3
+  log_retention_days  = 14
+
+  db_proxy_resource_id   = module.database.proxy_resource_id
+  db_app_username        = module.database.app_username
+  db_migrator_username   = module.database.migrator_username
+  db_master_username     = module.database.master_username
+  db_app_secret_arn      = module.database.app_secret_arn
+  db_migrator_secret_arn = module.database.migrator_secret_arn
+  db_master_secret_arn   = module.database.master_secret_arn
+  db_kms_key_arn         = module.database.kms_key_arn
+
+  redis_auth_secret_arn = module.cache.auth_secret_arn
+  redis_kms_key_arn     = module.cache.kms_key_arn
+
+  target_group_arn = module.api.eks_target_group_arn
 }
 
 module "edge" {

@@ -47,3 +47,46 @@ output "bastion_instance_id" {
   description = "Bastion instance (aws ssm start-session --target <id>), or null."
   value       = module.network.bastion_instance_id
 }
+
+# ---------------------------------------------------------- EKS (enable_eks)
+# null without EKS. deploy/k8s fills its placeholders from these.
+
+output "eks_cluster_name" {
+  description = "EKS cluster (aws eks update-kubeconfig --name <name>), or null."
+  value       = var.enable_eks ? module.eks[0].cluster_name : null
+}
+
+output "eks_cluster_endpoint" {
+  description = "Kubernetes API endpoint (private: reachable from inside the VPC), or null."
+  value       = var.enable_eks ? module.eks[0].cluster_endpoint : null
+}
+
+output "eks_oidc_provider_arn" {
+  description = "IAM OIDC provider of the cluster (IRSA), or null."
+  value       = var.enable_eks ? module.eks[0].oidc_provider_arn : null
+}
+
+output "eks_node_security_group_id" {
+  description = "Security group of the EKS nodes and pods, or null."
+  value       = var.enable_eks ? module.eks[0].node_security_group_id : null
+}
+
+output "eks_app_role_arn" {
+  description = "IRSA role for ServiceAccount expense-tracker/expense-api, or null."
+  value       = var.enable_eks ? module.eks[0].app_role_arn : null
+}
+
+output "eks_migrate_role_arn" {
+  description = "IRSA role for ServiceAccount expense-tracker/expense-migrate (the migration Job), or null."
+  value       = var.enable_eks ? module.eks[0].migrate_role_arn : null
+}
+
+output "eks_lb_controller_role_arn" {
+  description = "IRSA role for kube-system/aws-load-balancer-controller, or null."
+  value       = var.enable_eks ? module.eks[0].lb_controller_role_arn : null
+}
+
+output "eks_target_group_arn" {
+  description = "ALB target group of the EKS pods (the TargetGroupBinding's targetGroupARN), or null."
+  value       = module.api.eks_target_group_arn
+}

@@ -78,10 +78,16 @@ variable "enable_bastion" {
   default     = false
 }
 
-variable "eks_node_security_group_id" {
-  description = "Hook for the optional EKS deployment: security group of its nodes (gets the same data-tier access as Lambda), or null."
-  type        = string
-  default     = null
+variable "enable_eks" {
+  description = "Also run the API on EKS (modules/eks): the cluster, its node security group rules and a target group on the ALB. Off: none of it exists."
+  type        = bool
+  default     = false
+}
+
+variable "eks_weight" {
+  description = "With enable_eks: percentage (0-100) of requests the ALB sends to the EKS pods instead of the Lambda functions. Raise it only once the TargetGroupBinding shows healthy targets."
+  type        = number
+  default     = 0
 }
 
 variable "pinned_versions" {

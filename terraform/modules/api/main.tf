@@ -21,6 +21,12 @@
 # X-Origin-Verify: every listener rule requires it, and the default action
 # (which cannot have conditions) is a fixed 403. The fallback function is a
 # last rule (priority 50000) that requires only the header.
+#
+# Optional EKS (var.eks_enabled): the `server` pods serve the same API
+# behind the same rules. Each rule then forwards to a weighted pair, the
+# route's Lambda target group (100 - eks_weight) and the pods' target group
+# (eks_weight), so traffic moves between the two per environment without
+# changing a path or a condition.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -98,6 +104,8 @@ locals {
 
   # Target group names: 32 characters at most.
   target_group_names = { for name in local.alb_functions : name => trimsuffix(substr("${var.name_prefix}-${name}", 0, 32), "-") }
+
+  lambda_weight = 100 - var.eks_weight
 }
 
 # ---------------------------------------------------------------------- KMS
@@ -577,15 +585,72 @@ resource "aws_lb_target_group_attachment" "fn" {
   depends_on = [aws_lambda_permission.alb]
 }
 
+# The `server` pods (EKS). Registered by the AWS Load Balancer Controller
+# through a TargetGroupBinding (pod IPs: target type ip), reached on the
+# port the security module opens from the ALB to the nodes. The health
+# check is the API's own deep check; the 30 s deregistration delay lets
+# requests in flight finish within the pods' 30 s termination grace period
+# (the server drains in SHUTDOWN_DELAY_SECONDS + SHUTDOWN_TIMEOUT_SECONDS).
+resource "aws_lb_target_group" "eks" {
+  #checkov:skip=CKV_AWS_378:Viewers use TLS to CloudFront and CloudFront to the HTTPS listener, whose rules are the only way to this group; the hop from the ALB to the pods stays inside the VPC, open only from the ALB's security group to the nodes on 8080, and the server binary has no TLS listener. The check accepts an HTTP group only when attached to a listener directly, not through listener rules.
+  count = var.eks_enabled ? 1 : 0
+
+  name                 = trimsuffix(substr("${var.name_prefix}-eks", 0, 32), "-")
+  target_type          = "ip"
+  vpc_id               = var.vpc_id
+  port                 = var.eks_port
+  protocol             = "HTTP"
+  protocol_version     = "HTTP1"
+  deregistration_delay = 30
+
+  health_check {
+    enabled             = true
+    protocol            = "HTTP"
+    port                = "traffic-port"
+    path                = "/health"
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 2
+  }
+
+  tags = { Name = "${var.name_prefix}-eks" }
+
+  lifecycle {
+    precondition {
+      condition     = var.vpc_id != null
+      error_message = "eks_enabled = true needs vpc_id."
+    }
+  }
+}
+
 resource "aws_lb_listener_rule" "route" {
   for_each = local.routes
 
   listener_arn = aws_lb_listener.https.arn
   priority     = each.value.priority
 
+  # The function alone; with EKS, the weighted pair instead.
   action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.fn[each.value.function].arn
+    target_group_arn = var.eks_enabled ? null : aws_lb_target_group.fn[each.value.function].arn
+
+    dynamic "forward" {
+      for_each = var.eks_enabled ? [1] : []
+
+      content {
+        target_group {
+          arn    = aws_lb_target_group.fn[each.value.function].arn
+          weight = local.lambda_weight
+        }
+
+        target_group {
+          arn    = aws_lb_target_group.eks[0].arn
+          weight = var.eks_weight
+        }
+      }
+    }
   }
 
   condition {
@@ -612,13 +677,31 @@ resource "aws_lb_listener_rule" "route" {
 
 # Everything else that came through CloudFront goes to the fallback function
 # (problem+json 404, or 405 with Allow).
+# With EKS, weighted like the routes (the server answers unknown routes the
+# same way), so eks_weight = 100 leaves no request on Lambda.
 resource "aws_lb_listener_rule" "fallback" {
   listener_arn = aws_lb_listener.https.arn
   priority     = 50000
 
   action {
     type             = "forward"
-    target_group_arn = aws_lb_target_group.fn[local.fallback_function].arn
+    target_group_arn = var.eks_enabled ? null : aws_lb_target_group.fn[local.fallback_function].arn
+
+    dynamic "forward" {
+      for_each = var.eks_enabled ? [1] : []
+
+      content {
+        target_group {
+          arn    = aws_lb_target_group.fn[local.fallback_function].arn
+          weight = local.lambda_weight
+        }
+
+        target_group {
+          arn    = aws_lb_target_group.eks[0].arn
+          weight = var.eks_weight
+        }
+      }
+    }
   }
 
   condition {
@@ -629,6 +712,13 @@ resource "aws_lb_listener_rule" "fallback" {
   }
 
   tags = { Name = "${var.name_prefix}-${local.fallback_function}" }
+
+  lifecycle {
+    precondition {
+      condition     = var.eks_enabled || var.eks_weight == 0
+      error_message = "eks_weight > 0 needs eks_enabled = true."
+    }
+  }
 }
 
 # ------------------------------------------------- purge-idempotency schedule

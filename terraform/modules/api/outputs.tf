@@ -23,6 +23,11 @@ output "https_listener_arn" {
   value       = aws_lb_listener.https.arn
 }
 
+output "eks_target_group_arn" {
+  description = "Target group of the EKS `server` pods (the TargetGroupBinding's targetGroupARN), or null without EKS."
+  value       = var.eks_enabled ? aws_lb_target_group.eks[0].arn : null
+}
+
 output "origin_domain_name" {
   description = "Host name CloudFront uses to reach the ALB."
   value       = var.domain_name

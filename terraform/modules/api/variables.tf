@@ -27,6 +27,12 @@ variable "private_subnet_ids" {
   type        = list(string)
 }
 
+variable "vpc_id" {
+  description = "VPC of the EKS target group (ip targets); needed when eks_enabled = true."
+  type        = string
+  default     = null
+}
+
 variable "alb_security_group_ids" {
   description = "Security groups of the ALB (security module)."
   type        = list(string)
@@ -234,4 +240,29 @@ variable "pinned_versions" {
   description = "Function name => version the live alias keeps (scripts/deploy.sh sets it while new versions are published); functions not named follow their latest version."
   type        = map(string)
   default     = {}
+}
+
+# ---------------------------------------------------------------------- EKS
+
+variable "eks_enabled" {
+  description = "Create the target group of the EKS `server` pods and forward every listener rule to a weighted pair (Lambda / EKS)."
+  type        = bool
+  default     = false
+}
+
+variable "eks_weight" {
+  description = "Percentage (0-100) of each rule's requests sent to the EKS target group; the rest goes to the route's Lambda function. Only with eks_enabled = true."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.eks_weight >= 0 && var.eks_weight <= 100 && floor(var.eks_weight) == var.eks_weight
+    error_message = "eks_weight must be a whole number from 0 to 100."
+  }
+}
+
+variable "eks_port" {
+  description = "Port of the `server` pods (the security module's eks_node_port)."
+  type        = number
+  default     = 8080
 }

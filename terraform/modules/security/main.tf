@@ -13,7 +13,10 @@
 # Hooks:
 #   - eks_node_security_group_id (may be null): the optional EKS `server`
 #     pods get the same access as Lambda (proxy 3306, Redis 6379, endpoints
-#     443), and the ALB may reach them on var.eks_node_port.
+#     443), and the ALB may reach them on var.eks_node_port. With
+#     eks_cluster_security_group_id as well (modules/eks), also what the
+#     cluster itself needs between the control plane and the nodes (see
+#     "EKS cluster" below).
 #   - the bastion (network module, off by default): SSM port forwarding to the
 #     proxy and Redis.
 
@@ -23,11 +26,21 @@ data "aws_ec2_managed_prefix_list" "cloudfront" {
 
 locals {
   # Whether the EKS rules exist must be known at plan time. With the SG id
-  # coming from a variable (or null) the null check is enough; when a future
-  # EKS module creates the group in the same apply, also pass
-  # enable_eks_access = true, since its id is then unknown during the plan.
+  # coming from a variable (or null) the null check is enough; when
+  # modules/eks creates the group in the same apply (the envs' enable_eks),
+  # also pass enable_eks_access = true, since its id is then unknown during
+  # the plan.
   eks_enabled     = var.enable_eks_access != null ? var.enable_eks_access : var.eks_node_security_group_id != null
   bastion_enabled = var.enable_bastion_access
+
+  # The cluster-internal rules need the cluster SG too. With
+  # enable_eks_access set (modules/eks in the same apply) it decides; else
+  # they exist only when both ids are given, so a node SG passed alone (an
+  # EKS managed elsewhere, whose own rules cover this) gets no more than
+  # before.
+  eks_cluster_rules = var.enable_eks_access != null ? var.enable_eks_access : (
+    var.eks_node_security_group_id != null && var.eks_cluster_security_group_id != null
+  )
 }
 
 # ------------------------------------------------------------------- groups
@@ -290,7 +303,8 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_bastion" {
 }
 
 # EKS nodes reach the data tier: their own SG needs matching egress rules
-# (the EKS module owns that group and may allow more, e.g. to the cluster API).
+# (the group is created by modules/eks; its cluster rules are in the "EKS
+# cluster" section below).
 resource "aws_vpc_security_group_egress_rule" "eks_to_proxy" {
   count = local.eks_enabled ? 1 : 0
 
@@ -311,6 +325,121 @@ resource "aws_vpc_security_group_egress_rule" "eks_to_redis" {
   ip_protocol                  = "tcp"
   from_port                    = 6379
   to_port                      = 6379
+}
+
+# -------------------------------------------------------------- EKS cluster
+#
+# Between the control plane (its ENIs in the private subnets carry
+# eks_cluster_security_group_id) and the nodes (eks_node_security_group_id;
+# with the VPC CNI every pod IP is on a node ENI, so this group is the pods'
+# too). Managed nodes launched with their own security group do not get the
+# EKS-created cluster security group, so all of this is explicit:
+#
+#   nodes <-> nodes         all      pod-to-pod traffic across nodes, incl. DNS
+#                                    to CoreDNS (53 tcp/udp) and Services
+#   control plane -> nodes  443, 10250 and var.eks_control_plane_node_ports
+#                           (kubelet: logs/exec; webhooks served by pods)
+#   nodes -> control plane  443      kubelet and pods to the API server
+#   nodes -> anywhere       443      ECR (via NAT and the S3 gateway), STS and
+#                                    the other interface endpoints, the EC2
+#                                    API (VPC CNI), the JWKS endpoint
+#
+# Plus, from the data-tier section above: ALB -> nodes on eks_node_port,
+# nodes -> RDS Proxy 3306 and Redis 6379. Nothing else reaches the nodes.
+# Not listed because security groups do not filter it: the VPC resolver
+# (CoreDNS forwards to it), instance metadata, Amazon Time Sync.
+
+resource "aws_vpc_security_group_ingress_rule" "eks_node_from_nodes" {
+  count = local.eks_cluster_rules ? 1 : 0
+
+  security_group_id            = var.eks_node_security_group_id
+  description                  = "Pod and node traffic between EKS nodes (VPC CNI), DNS included"
+  referenced_security_group_id = var.eks_node_security_group_id
+  ip_protocol                  = "-1"
+}
+
+resource "aws_vpc_security_group_egress_rule" "eks_node_to_nodes" {
+  count = local.eks_cluster_rules ? 1 : 0
+
+  security_group_id            = var.eks_node_security_group_id
+  description                  = "Pod and node traffic between EKS nodes (VPC CNI), DNS included"
+  referenced_security_group_id = var.eks_node_security_group_id
+  ip_protocol                  = "-1"
+}
+
+resource "aws_vpc_security_group_ingress_rule" "eks_node_from_control_plane" {
+  for_each = local.eks_cluster_rules ? var.eks_control_plane_node_ports : {}
+
+  security_group_id            = var.eks_node_security_group_id
+  description                  = "From the EKS control plane: ${each.value}"
+  referenced_security_group_id = var.eks_cluster_security_group_id
+  ip_protocol                  = "tcp"
+  from_port                    = tonumber(each.key)
+  to_port                      = tonumber(each.key)
+}
+
+resource "aws_vpc_security_group_egress_rule" "eks_control_plane_to_nodes" {
+  for_each = local.eks_cluster_rules ? var.eks_control_plane_node_ports : {}
+
+  security_group_id            = var.eks_cluster_security_group_id
+  description                  = "To the EKS nodes: ${each.value}"
+  referenced_security_group_id = var.eks_node_security_group_id
+  ip_protocol                  = "tcp"
+  from_port                    = tonumber(each.key)
+  to_port                      = tonumber(each.key)
+}
+
+resource "aws_vpc_security_group_ingress_rule" "eks_control_plane_from_nodes" {
+  count = local.eks_cluster_rules ? 1 : 0
+
+  security_group_id            = var.eks_cluster_security_group_id
+  description                  = "Kubernetes API from the EKS nodes (kubelet, pods)"
+  referenced_security_group_id = var.eks_node_security_group_id
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+
+  lifecycle {
+    precondition {
+      condition     = var.eks_node_security_group_id != null && var.eks_cluster_security_group_id != null
+      error_message = "enable_eks_access = true needs both eks_node_security_group_id and eks_cluster_security_group_id."
+    }
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "eks_node_to_control_plane" {
+  count = local.eks_cluster_rules ? 1 : 0
+
+  security_group_id            = var.eks_node_security_group_id
+  description                  = "Kubernetes API (kubelet, pods)"
+  referenced_security_group_id = var.eks_cluster_security_group_id
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+}
+
+resource "aws_vpc_security_group_egress_rule" "eks_node_https" {
+  count = local.eks_cluster_rules ? 1 : 0
+
+  security_group_id = var.eks_node_security_group_id
+  description       = "HTTPS to ECR, the VPC endpoints, the EC2 API (VPC CNI) and the JWKS endpoint"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+# The API endpoint is private by default: the SSM bastion (when enabled) is
+# one way for operators to reach it (port forwarding to the endpoint).
+resource "aws_vpc_security_group_ingress_rule" "eks_control_plane_from_bastion" {
+  count = local.eks_cluster_rules && local.bastion_enabled ? 1 : 0
+
+  security_group_id            = var.eks_cluster_security_group_id
+  description                  = "Kubernetes API from the SSM bastion (port forwarding)"
+  referenced_security_group_id = var.bastion_security_group_id
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
 }
 
 # ------------------------------------------------------------------ bastion

@@ -25,6 +25,27 @@ variable "enable_eks_access" {
   default     = null
 }
 
+variable "eks_cluster_security_group_id" {
+  description = "Security group of the EKS control plane ENIs (modules/eks), or null. With it, the module also writes the rules between the control plane and the nodes and among the nodes."
+  type        = string
+  default     = null
+}
+
+variable "eks_control_plane_node_ports" {
+  description = "Ports the EKS control plane may open to the nodes (port => why). 443 and 10250 are what EKS needs; add the ports of other admission webhooks served by pods (e.g. 4443 metrics-server) here."
+  type        = map(string)
+  default = {
+    "443"   = "HTTPS (extension API servers)"
+    "10250" = "kubelet (logs, exec, port-forward)"
+    "9443"  = "AWS Load Balancer Controller webhook"
+  }
+
+  validation {
+    condition     = alltrue([for p in keys(var.eks_control_plane_node_ports) : can(tonumber(p)) && tonumber(p) >= 1 && tonumber(p) <= 65535])
+    error_message = "eks_control_plane_node_ports keys must be port numbers."
+  }
+}
+
 variable "eks_node_port" {
   description = "Port of the `server` pods the ALB forwards to when EKS is enabled."
   type        = number
