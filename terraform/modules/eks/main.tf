@@ -307,6 +307,8 @@ resource "aws_eks_addon" "before_nodes" {
   addon_name                  = each.key
   addon_version               = lookup(var.addon_versions, each.key, null)
   service_account_role_arn    = each.value # vpc-cni: its own IRSA role, so the node role needs no ENI permissions
+  # The VPC CNI enforces the NetworkPolicies in deploy/k8s only when told to.
+  configuration_values        = each.key == "vpc-cni" ? jsonencode({ enableNetworkPolicy = "true" }) : null
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "OVERWRITE"
 
