@@ -210,3 +210,95 @@ async fn deeply_nested_json_is_a_400_not_a_crash() {
     assert_eq!(response.status(), 400);
     app.get("/v1/expenses", "nester").await.assert_status(200);
 }
+
+#[tokio::test]
+async fn every_response_carries_nosniff_and_no_store() {
+    let app = spawn_app(AppOptions::default().sqlite().no_cache()).await;
+    let created = app
+        .create_expense(
+            "headers",
+            &json!({"amount": "1", "currency": "EUR", "date": "2026-11-28"}),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let responses = [
+        app.get(&format!("/v1/expenses/{id}"), "headers").await,
+        app.get("/v1/expenses", "headers").await,
+        app.get("/v1/expenses?limit=0", "headers").await,
+        app.get("/v1/nowhere", "headers").await,
+        app.get("/health", "headers").await,
+        app.post_json("/v1/expenses", "headers", &json!({"amount": 1}))
+            .await,
+    ];
+    for response in &responses {
+        assert_eq!(
+            response.header("x-content-type-options"),
+            Some("nosniff"),
+            "{}",
+            response.what
+        );
+        assert_eq!(
+            response.header("cache-control"),
+            Some("no-store"),
+            "{}",
+            response.what
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_never_repeat_an_expense_while_others_are_created_and_deleted_concurrently() {
+    let app = std::sync::Arc::new(spawn_app(AppOptions::default()).await);
+    let mut existing = BTreeSet::new();
+    for i in 0..150 {
+        let date = format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
+        let created = app
+            .create_expense(
+                "walker",
+                &json!({"amount": "1", "currency": "EUR", "date": date}),
+            )
+            .await;
+        existing.insert(created["id"].as_str().unwrap().to_owned());
+    }
+    // Churn: a task creating and deleting expenses while the walk runs.
+    let churn = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            for i in 0..200 {
+                let date = format!("2026-{:02}-{:02}", 1 + i % 12, 1 + (i * 7) % 28);
+                let created = app
+                    .create_expense(
+                        "walker",
+                        &json!({"amount": "2", "currency": "EUR", "date": date}),
+                    )
+                    .await;
+                if i % 2 == 0 {
+                    let path = format!("/v1/expenses/{}", created["id"].as_str().unwrap());
+                    app.delete(&path, "walker", None).await.assert_status(204);
+                }
+            }
+        })
+    };
+    let mut seen = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/expenses?limit=9&cursor={c}"),
+            None => "/v1/expenses?limit=9".to_owned(),
+        };
+        let page = app.get(&path, "walker").await.expect_json(200);
+        for item in page["items"].as_array().unwrap() {
+            let id = item["id"].as_str().unwrap().to_owned();
+            assert!(seen.insert(id.clone()), "{id} returned twice");
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    churn.await.unwrap();
+    assert!(
+        existing.is_subset(&seen),
+        "an expense that existed throughout was skipped"
+    );
+}
