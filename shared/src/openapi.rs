@@ -6,11 +6,126 @@ use serde_json::{json, Map, Value};
 
 use crate::domain::category::MAX_NAME;
 use crate::domain::expense::{MAX_DESCRIPTION, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN};
-use crate::domain::filter::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::domain::money::Currency;
+use crate::domain::filter::{DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_TEXT};
+use crate::domain::money::{Currency, MAX_MAJOR_UNITS, SCALE_DIGITS};
 use crate::http::routes::{Operation, Route, ROUTES};
 
+/// The general shape of every amount (API.md); requests are held to the
+/// exact [`amount_pattern`] of their currency.
 const AMOUNT_PATTERN: &str = "^[0-9]+(\\.[0-9]+)?$";
+/// Calendar dates the server accepts: 1000-01-01 to 9999-12-31 (with
+/// `format: date` ruling out days such as 02-30).
+const DATE_PATTERN: &str = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
+/// A month `YYYY-MM` in the same years.
+const MONTH_PATTERN: &str = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$";
+/// Unicode White_Space (what the server trims), as a regex class body.
+const WHITE_SPACE: &str =
+    "\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
+
+/// Text the server trims of White_Space and then holds to `min..=max` code
+/// points (`min` 0 or 1), without U+0000 or any of `forbidden`.
+fn trimmed_text_pattern(min: usize, max: usize, forbidden: &str) -> String {
+    let ws = WHITE_SPACE;
+    let edge = format!("[^{ws}\\u0000{forbidden}]");
+    let inner = format!("[^\\u0000{forbidden}]{{0,{}}}", max - 2);
+    let core = format!("{edge}({inner}{edge})?");
+    let core = if min == 0 { format!("({core})?") } else { core };
+    format!("^[{ws}]*{core}[{ws}]*$")
+}
+
+/// Integer parts below MAX_MAJOR_UNITS (which is all nines) of its full
+/// length: the first digit that is not a 9 is lower.
+fn full_length_below_max() -> String {
+    let digits = MAX_MAJOR_UNITS.to_string().len();
+    debug_assert!(MAX_MAJOR_UNITS.to_string().bytes().all(|b| b == b'9'));
+    let mut branches = vec![format!("[1-8][0-9]{{{}}}", digits - 1)];
+    for nines in 1..digits {
+        let rest = digits - 1 - nines;
+        let tail = if rest > 0 {
+            format!("[0-9]{{{rest}}}")
+        } else {
+            String::new()
+        };
+        branches.push(format!("9{{{nines}}}[0-8]{tail}"));
+    }
+    branches.join("|")
+}
+
+/// An amount of a currency with `decimals` minor-unit digits: > 0, at most
+/// MAX_MAJOR_UNITS, leading zeros allowed.
+fn amount_pattern(decimals: u32) -> String {
+    let digits = MAX_MAJOR_UNITS.to_string().len();
+    if decimals == 0 {
+        return format!("^0*[1-9][0-9]{{0,{}}}$", digits - 1);
+    }
+    let d = decimals as usize;
+    // Below one: a fraction with a non-zero digit among its first `d`.
+    let below_one: Vec<String> = (0..d)
+        .map(|zeros| {
+            let lead = if zeros > 0 {
+                format!("0{{{zeros}}}")
+            } else {
+                String::new()
+            };
+            let rest = d - 1 - zeros;
+            let tail = if rest > 0 {
+                format!("[0-9]{{0,{rest}}}")
+            } else {
+                String::new()
+            };
+            format!("{lead}[1-9]{tail}")
+        })
+        .collect();
+    format!(
+        "^(0*([1-9][0-9]{{0,{short}}}|{full})(\\.[0-9]{{1,{d}}})?|0*9{{{digits}}}(\\.0{{1,{d}}})?|0+\\.({below}))$",
+        short = digits - 2,
+        full = full_length_below_max(),
+        below = below_one.join("|"),
+    )
+}
+
+/// A filter bound (`min_amount`, `max_amount`): 0 to MAX_MAJOR_UNITS with
+/// at most SCALE_DIGITS decimals.
+fn bound_pattern() -> String {
+    let digits = MAX_MAJOR_UNITS.to_string().len();
+    format!(
+        "^(0*([0-9]{{1,{short}}}|{full})(\\.[0-9]{{1,{d}}})?|0*9{{{digits}}}(\\.0{{1,{d}}})?)$",
+        short = digits - 1,
+        full = full_length_below_max(),
+        d = SCALE_DIGITS,
+    )
+}
+
+/// Accepted currency codes grouped by their number of minor-unit digits.
+fn currencies_by_decimals() -> Vec<(u32, Vec<&'static str>)> {
+    let mut groups: Vec<(u32, Vec<&'static str>)> = Vec::new();
+    for code in Currency::all_codes() {
+        let Some(currency) = Currency::parse(code) else {
+            continue;
+        };
+        let decimals = currency.exponent();
+        match groups.iter_mut().find(|(d, _)| *d == decimals) {
+            Some((_, codes)) => codes.push(code),
+            None => groups.push((decimals, vec![code])),
+        }
+    }
+    groups.sort_by_key(|(d, _)| *d);
+    groups
+}
+
+/// `anyOf` tying `amount` to the minor unit of `currency` (both required).
+fn amount_fits_currency() -> Value {
+    let branches: Vec<Value> = currencies_by_decimals()
+        .into_iter()
+        .map(|(decimals, codes)| {
+            json!({"properties": {
+                "currency": {"enum": codes},
+                "amount": {"pattern": amount_pattern(decimals)},
+            }})
+        })
+        .collect();
+    Value::Array(branches)
+}
 
 fn schemas() -> Value {
     let currency = json!({
@@ -20,21 +135,27 @@ fn schemas() -> Value {
     });
     let amount = json!({
         "type": "string",
-        "pattern": AMOUNT_PATTERN,
-        "maxLength": 32,
-        "description": "Decimal string, > 0 and at most 999999999999, with at most the currency's minor-unit digits. Responses print exactly the minor-unit digits.",
+        "pattern": amount_pattern(SCALE_DIGITS),
+        "description": format!("Decimal string, > 0 and at most {MAX_MAJOR_UNITS}, with at most the currency's minor-unit digits (leading zeros allowed). Responses print exactly the minor-unit digits."),
         "examples": ["12.30"],
     });
-    let date =
-        json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"});
-    let text = |max: usize| json!({"type": ["string", "null"], "maxLength": max, "description": format!("Trimmed of Unicode White_Space; at most {max} code points; empty means null; no U+0000.")});
+    let date = json!({
+        "type": "string", "format": "date", "pattern": DATE_PATTERN,
+        "description": "A calendar date YYYY-MM-DD from 1000-01-01 to 9999-12-31.",
+    });
+    let text = |max: usize| {
+        json!({
+            "type": ["string", "null"],
+            "pattern": trimmed_text_pattern(0, max, ""),
+            "description": format!("Trimmed of Unicode White_Space, then at most {max} code points; empty means null; no U+0000."),
+        })
+    };
     let tags = json!({
         "type": ["array", "null"],
-        "maxItems": MAX_TAGS,
-        "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LEN, "pattern": "^[^;]*$"},
-        "description": format!("At most {MAX_TAGS} distinct tags of 1-{MAX_TAG_LEN} code points after trimming, no ';'. Duplicates collapse to the first; null means []."),
+        "items": {"type": "string", "pattern": trimmed_text_pattern(1, MAX_TAG_LEN, ";")},
+        "description": format!("Tags of 1-{MAX_TAG_LEN} code points after trimming Unicode White_Space, without ';' or U+0000. Duplicates collapse to the first, order kept; then at most {MAX_TAGS} (more is 422). null means []."),
     });
-    let category_id = json!({"type": ["string", "null"], "maxLength": 64, "description": "One of the caller's categories."});
+    let category_id = json!({"type": ["string", "null"], "description": "One of the caller's categories (another id is 422); null for none."});
     let writable = |required: bool| {
         let mut props = Map::new();
         props.insert("amount".into(), amount.clone());
@@ -48,10 +169,33 @@ fn schemas() -> Value {
             json!({"type": "object", "additionalProperties": false, "properties": props});
         if required {
             schema["required"] = json!(["amount", "currency", "date"]);
+            schema["anyOf"] = amount_fits_currency();
+        } else {
+            // When both are sent they must fit together; when one is
+            // missing, the stored one counts (not expressible here).
+            let mut branches = vec![
+                json!({"not": {"required": ["amount"]}}),
+                json!({"not": {"required": ["currency"]}}),
+            ];
+            if let Value::Array(fits) = amount_fits_currency() {
+                branches.extend(fits);
+            }
+            schema["anyOf"] = Value::Array(branches);
+            schema["description"] = json!("A JSON merge patch: members present replace, null clears an optional one. The resulting amount must fit the resulting currency's minor unit (else 422).");
         }
         schema
     };
     let timestamp = json!({"type": "string", "format": "date-time"});
+    let problem_item = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["field", "message"],
+        "properties": {
+            "field": {"type": "string"},
+            "message": {"type": "string"},
+            "line": {"type": "integer", "minimum": 1, "description": "CSV import: the 1-based physical line where the record starts."},
+        },
+    });
     json!({
         "Amount": amount,
         "Currency": currency,
@@ -109,6 +253,7 @@ fn schemas() -> Value {
             "additionalProperties": false,
             "required": ["amount", "currency"],
             "properties": {"amount": amount, "currency": currency},
+            "anyOf": amount_fits_currency(),
         },
         "Budget": {
             "type": "object",
@@ -127,7 +272,7 @@ fn schemas() -> Value {
             "additionalProperties": false,
             "required": ["month", "items"],
             "properties": {
-                "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+                "month": {"type": "string", "pattern": MONTH_PATTERN},
                 "items": {"type": "array", "items": {
                     "type": "object",
                     "additionalProperties": false,
@@ -172,11 +317,13 @@ fn schemas() -> Value {
         },
         "Health": {
             "type": "object",
+            "additionalProperties": false,
             "required": ["status", "checks"],
             "properties": {
                 "status": {"type": "string", "enum": ["ok"]},
                 "checks": {
                     "type": "object",
+                    "additionalProperties": false,
                     "required": ["database", "cache"],
                     "properties": {
                         "database": {"type": "string", "enum": ["ok"]},
@@ -185,26 +332,37 @@ fn schemas() -> Value {
                 },
             },
         },
+        "Unhealthy": {
+            "type": "object",
+            "description": "problem+json with the health state and the checks operators read.",
+            "required": ["type", "title", "status", "detail", "health", "checks"],
+            "properties": {
+                "type": {"type": "string", "format": "uri"},
+                "title": {"type": "string"},
+                "status": {"type": "integer", "enum": [503]},
+                "health": {"type": "string", "enum": ["unavailable", "draining"]},
+                "detail": {"type": "string"},
+                "checks": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["database", "cache"],
+                    "properties": {
+                        "database": {"type": "string", "enum": ["unavailable", "draining"]},
+                        "cache": {"type": "string", "enum": ["ok", "unavailable", "disabled", "draining"]},
+                    },
+                },
+            },
+        },
         "Problem": {
             "type": "object",
+            "description": "RFC 9457 problem details.",
             "required": ["type", "title", "status", "detail"],
             "properties": {
                 "type": {"type": "string", "format": "uri"},
                 "title": {"type": "string"},
-                "status": {"type": "integer"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599},
                 "detail": {"type": "string"},
-                "errors": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["field", "message"],
-                        "properties": {
-                            "field": {"type": "string"},
-                            "message": {"type": "string"},
-                            "line": {"type": "integer", "minimum": 1, "description": "CSV import: the 1-based physical line where the record starts."},
-                        },
-                    },
-                },
+                "errors": {"type": "array", "minItems": 1, "items": problem_item},
             },
         },
     })
@@ -215,8 +373,8 @@ fn category_body(required: bool) -> Value {
         "type": "object",
         "additionalProperties": false,
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME,
-                     "description": "Unique per user ignoring case; trimmed of Unicode White_Space."},
+            "name": {"type": "string", "pattern": trimmed_text_pattern(1, MAX_NAME, ""),
+                     "description": format!("1-{MAX_NAME} code points after trimming Unicode White_Space, no U+0000. Unique per user ignoring case (409 otherwise).")},
             "color": {"type": ["string", "null"], "pattern": "^#[0-9A-Fa-f]{6}$"},
         },
     });
@@ -233,12 +391,21 @@ fn problem(description: &str) -> Value {
     })
 }
 
+/// A problem response that always carries `header`.
+fn problem_with_header(description: &str, header: &str, about: &str) -> Value {
+    let mut response = problem(description);
+    response["headers"] =
+        json!({header: {"required": true, "description": about, "schema": {"type": "string"}}});
+    response
+}
+
 fn body_of(schema: &str) -> Value {
     json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}})
 }
 
 fn path_param(name: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}})
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"},
+           "description": "An id the server made; any other value is 404."})
 }
 
 fn id_param() -> Value {
@@ -248,12 +415,23 @@ fn id_param() -> Value {
 fn idempotency_param() -> Value {
     json!({"name": "Idempotency-Key", "in": "header", "required": false,
            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
-           "description": "For 24 hours the same key and body replays the first response (Idempotent-Replayed: true); another body is 422."})
+           "description": "1-255 characters in U+0021-U+007E (else 400). For 24 hours the same key and body replays the first response (Idempotent-Replayed: true); another body is 422."})
 }
 
 fn if_match_param() -> Value {
-    json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
-           "description": "The expense's ETag (\"<version>\"); a stale one is 412."})
+    json!({"name": "If-Match", "in": "header", "required": false,
+           "schema": {"type": "string", "pattern": "^(\\*|\"[0-9]+\"([ \\t]*,[ \\t]*\"[0-9]+\")*)$"},
+           "description": "`*` or the expense's ETags (\"<version>\", comma-separated); when none is the current version, or the value is malformed, the answer is 412."})
+}
+
+fn header(description: &str, required: bool) -> Value {
+    json!({"required": required, "description": description, "schema": {"type": "string"}})
+}
+
+/// Headers of a response that may be a replay under an Idempotency-Key.
+fn replayed_header() -> Value {
+    json!({"required": false, "description": "`true` when this is the stored response of an earlier request with the same Idempotency-Key.",
+           "schema": {"type": "string", "enum": ["true"]}})
 }
 
 fn filter_params() -> Vec<Value> {
@@ -268,29 +446,26 @@ fn filter_params() -> Vec<Value> {
         .unwrap_or_default()
 }
 
+fn date_query(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description,
+           "schema": {"type": "string", "format": "date", "pattern": DATE_PATTERN}})
+}
+
 fn list_params() -> Value {
     let query = |name: &str, schema: Value, description: &str| json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description});
-    let bound = json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]{1,4})?$"});
+    let bound = json!({"type": "string", "pattern": bound_pattern()});
     json!([
-        query(
-            "from",
-            json!({"type": "string", "format": "date"}),
-            "Earliest date, inclusive."
-        ),
-        query(
-            "to",
-            json!({"type": "string", "format": "date"}),
-            "Latest date, inclusive; not before from."
-        ),
+        date_query("from", "Earliest date (1000-01-01 to 9999-12-31), inclusive."),
+        date_query("to", "Latest date, inclusive; not before from (else 400)."),
         query(
             "category_id",
             json!({"type": "string"}),
-            "A category id, or `none` for uncategorised expenses."
+            "A category id, or `none` for uncategorised expenses; an unknown id matches nothing."
         ),
         query(
             "tag",
             json!({"type": "string"}),
-            "Expenses carrying this tag."
+            "Expenses carrying this tag (trimmed); an unknown tag matches nothing."
         ),
         query(
             "currency",
@@ -300,16 +475,16 @@ fn list_params() -> Value {
         query(
             "min_amount",
             bound.clone(),
-            "Smallest amount, inclusive, compared as a number whatever the currency."
+            &format!("Smallest amount, inclusive, 0 to {MAX_MAJOR_UNITS} with at most {SCALE_DIGITS} decimals, compared as a number whatever the currency."),
         ),
         query(
             "max_amount",
             bound,
-            "Largest amount, inclusive; not below min_amount."
+            "Largest amount, inclusive; not below min_amount (else 400)."
         ),
         query(
             "q",
-            json!({"type": "string", "maxLength": 2000}),
+            json!({"type": "string", "maxLength": MAX_QUERY_TEXT, "pattern": "^[^\\u0000]*$"}),
             "Case-insensitive substring of merchant or description."
         ),
         query(
@@ -320,7 +495,7 @@ fn list_params() -> Value {
         query(
             "cursor",
             json!({"type": "string"}),
-            "The next_cursor of the previous page."
+            "The next_cursor of the previous page, unchanged; anything else is 400."
         ),
     ])
 }
@@ -332,6 +507,9 @@ fn operation(route: &Route) -> Value {
         "summary": route.summary,
     });
     let ok = |schema: &str, description: &str| json!({"description": description, "content": body_of(schema)});
+    // Whether the operation reads a body, query parameters or an
+    // Idempotency-Key: only those can be malformed (400).
+    let mut reads_input = true;
     match route.operation {
         Operation::CreateExpense => {
             op["parameters"] = json!([idempotency_param()]);
@@ -339,13 +517,17 @@ fn operation(route: &Route) -> Value {
             responses.insert("201".into(), {
                 let mut r = ok("Expense", "Created");
                 r["headers"] = json!({
-                    "Location": {"schema": {"type": "string"}},
-                    "ETag": {"schema": {"type": "string"}},
+                    "Location": header("/v1/expenses/{id} of the new expense", true),
+                    "ETag": header("\"1\"", true),
+                    "Idempotent-Replayed": replayed_header(),
                 });
                 r
             });
             responses.insert("415".into(), problem("Not application/json"));
-            responses.insert("422".into(), problem("Invalid fields"));
+            responses.insert(
+                "422".into(),
+                problem("Invalid fields, or an Idempotency-Key used with another body"),
+            );
         }
         Operation::ListExpenses => {
             op["parameters"] = list_params();
@@ -354,9 +536,10 @@ fn operation(route: &Route) -> Value {
         Operation::GetExpense => {
             op["parameters"] = json!([id_param()]);
             let mut r = ok("Expense", "The expense");
-            r["headers"] = json!({"ETag": {"schema": {"type": "string"}}});
+            r["headers"] = json!({"ETag": header("\"<version>\"", true)});
             responses.insert("200".into(), r);
             responses.insert("404".into(), problem("No such expense"));
+            reads_input = false;
         }
         Operation::UpdateExpense => {
             op["parameters"] = json!([id_param(), if_match_param()]);
@@ -365,7 +548,9 @@ fn operation(route: &Route) -> Value {
                 "application/merge-patch+json": {"schema": schema},
                 "application/json": {"schema": schema},
             }});
-            responses.insert("200".into(), ok("Expense", "Updated"));
+            let mut r = ok("Expense", "Updated");
+            r["headers"] = json!({"ETag": header("\"<version>\" of the new version", true)});
+            responses.insert("200".into(), r);
             responses.insert("404".into(), problem("No such expense"));
             responses.insert("412".into(), problem("Stale If-Match"));
             responses.insert("415".into(), problem("Not JSON"));
@@ -376,14 +561,15 @@ fn operation(route: &Route) -> Value {
             responses.insert("204".into(), json!({"description": "Deleted"}));
             responses.insert("404".into(), problem("No such expense"));
             responses.insert("412".into(), problem("Stale If-Match"));
+            reads_input = false;
         }
         Operation::ExportExpenses => {
             op["parameters"] = Value::Array(filter_params());
             responses.insert("200".into(), json!({
-                "description": "A CSV part (RFC 4180, header row, at most 900 KiB); a `Link: <…>; rel=\"next\"` header names the next part.",
+                "description": "A CSV part (RFC 4180, UTF-8, header row, at most 900 KiB); a `Link: <…>; rel=\"next\"` header names the next part.",
                 "headers": {
-                    "Link": {"schema": {"type": "string"}},
-                    "Content-Disposition": {"schema": {"type": "string"}},
+                    "Link": header("`</v1/expenses/export?…&cursor=…>; rel=\"next\"` when more parts follow", false),
+                    "Content-Disposition": header("attachment", true),
                 },
                 "content": {"text/csv": {"schema": {"type": "string"}}},
             }));
@@ -392,27 +578,42 @@ fn operation(route: &Route) -> Value {
             op["parameters"] = json!([idempotency_param()]);
             op["requestBody"] = json!({"required": true, "content": {"text/csv": {"schema": {"type": "string"},
                 "example": "date,amount,currency,category,merchant,description,tags\r\n2026-11-28,12.30,USD,Food,Corner Café,Lunch,team;lunch\r\n"}}});
-            responses.insert("201".into(), ok("ImportResult", "Every row stored"));
+            responses.insert("201".into(), {
+                let mut r = ok("ImportResult", "Every row stored");
+                r["headers"] = json!({"Idempotent-Replayed": replayed_header()});
+                r
+            });
+            responses.insert(
+                "409".into(),
+                problem("Categories it creates kept changing concurrently; retry"),
+            );
             responses.insert("415".into(), problem("Not text/csv"));
             responses.insert(
                 "422".into(),
-                problem("Bad rows (each with its line); nothing stored"),
+                problem("Bad rows (each with its line) or unparseable CSV, nothing stored; or an Idempotency-Key used with another body"),
             );
         }
         Operation::CreateCategory => {
             op["requestBody"] = json!({"required": true, "content": body_of("NewCategory")});
-            responses.insert("201".into(), ok("Category", "Created"));
+            responses.insert("201".into(), {
+                let mut r = ok("Category", "Created");
+                r["headers"] =
+                    json!({"Location": header("/v1/categories/{id} of the new category", true)});
+                r
+            });
             responses.insert("409".into(), problem("The name is taken (ignoring case)"));
             responses.insert("415".into(), problem("Not application/json"));
             responses.insert("422".into(), problem("Invalid fields"));
         }
         Operation::ListCategories => {
             responses.insert("200".into(), ok("CategoryList", "By lower-cased name"));
+            reads_input = false;
         }
         Operation::GetCategory => {
             op["parameters"] = json!([id_param()]);
             responses.insert("200".into(), ok("Category", "The category"));
             responses.insert("404".into(), problem("No such category"));
+            reads_input = false;
         }
         Operation::UpdateCategory => {
             op["parameters"] = json!([id_param()]);
@@ -431,6 +632,7 @@ fn operation(route: &Route) -> Value {
             op["parameters"] = json!([id_param()]);
             responses.insert("204".into(), json!({"description": "Deleted; its expenses are uncategorised, its budget removed"}));
             responses.insert("404".into(), problem("No such category"));
+            reads_input = false;
         }
         Operation::PutBudget => {
             op["parameters"] = json!([path_param("category_id")]);
@@ -444,17 +646,18 @@ fn operation(route: &Route) -> Value {
             op["parameters"] = json!([path_param("category_id")]);
             responses.insert("204".into(), json!({"description": "Removed"}));
             responses.insert("404".into(), problem("No budget for this category"));
+            reads_input = false;
         }
         Operation::ListBudgets => {
             op["parameters"] = json!([{"name": "month", "in": "query", "required": false,
-                "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
-                "description": "YYYY-MM; default: the current UTC month."}]);
+                "schema": {"type": "string", "pattern": MONTH_PATTERN},
+                "description": "YYYY-MM, years 1000 to 9999; default: the current UTC month."}]);
             responses.insert("200".into(), ok("BudgetMonth", "Budgets with spending"));
         }
         Operation::SummaryReport => {
             op["parameters"] = json!([
-                {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
-                {"name": "to", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                date_query("from", "Earliest date, inclusive; unbounded when absent."),
+                date_query("to", "Latest date, inclusive; not before from (else 400); unbounded when absent."),
                 {"name": "group_by", "in": "query", "required": false,
                  "schema": {"type": "string", "enum": ["category", "month", "tag", "merchant"], "default": "category"}},
             ]);
@@ -462,21 +665,43 @@ fn operation(route: &Route) -> Value {
         }
         Operation::Health => {
             responses.insert("200".into(), ok("Health", "Healthy"));
-            responses.insert("503".into(), problem("The database is unreachable"));
+            responses.insert("503".into(), json!({
+                "description": "The database is unreachable, or the server is draining",
+                "headers": {"Retry-After": header("Seconds to wait", true)},
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Unhealthy"}}},
+            }));
+            reads_input = false;
         }
         Operation::OpenApi => {
             responses.insert(
                 "200".into(),
                 json!({"description": "This document", "content": {"application/json": {"schema": {"type": "object"}}}}),
             );
+            reads_input = false;
         }
     }
+    // Every route refuses a body over the limit before anything else.
+    responses.insert("413".into(), problem("Body over 1 MiB"));
     if route.authenticated {
         op["security"] = json!([{"bearer": []}]);
-        responses.insert("400".into(), problem("Malformed request"));
-        responses.insert("401".into(), problem("Missing or invalid token"));
-        responses.insert("413".into(), problem("Body over 1 MiB"));
-        responses.insert("503".into(), problem("Database unavailable"));
+        if reads_input {
+            responses.insert(
+                "400".into(),
+                problem("Malformed JSON, query parameter or Idempotency-Key"),
+            );
+        }
+        responses.insert(
+            "401".into(),
+            problem_with_header("Missing or invalid token", "WWW-Authenticate", "`Bearer`"),
+        );
+        responses.insert(
+            "503".into(),
+            problem_with_header(
+                "Database unavailable; retry",
+                "Retry-After",
+                "Seconds to wait",
+            ),
+        );
     }
     op["responses"] = Value::Object(responses);
     op
@@ -539,9 +764,82 @@ mod tests {
         let doc = document();
         let new = &doc["components"]["schemas"]["NewExpense"];
         assert_eq!(new["additionalProperties"], false);
-        assert_eq!(new["properties"]["amount"]["pattern"], AMOUNT_PATTERN);
-        assert_eq!(new["properties"]["merchant"]["maxLength"], 200);
+        assert_eq!(
+            new["properties"]["amount"]["pattern"],
+            amount_pattern(SCALE_DIGITS)
+        );
         let codes = new["properties"]["currency"]["enum"].as_array().unwrap();
         assert!(codes.contains(&json!("BHD")) && !codes.contains(&json!("XAU")));
+        // Every accepted currency is in exactly one minor-unit branch.
+        let branched: usize = new["anyOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                b["properties"]["currency"]["enum"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        assert_eq!(branched, codes.len());
+        let merchant = new["properties"]["merchant"]["pattern"].as_str().unwrap();
+        assert!(merchant.contains("{0,198}"), "{merchant}");
+    }
+
+    #[test]
+    fn amount_patterns_follow_the_minor_unit_and_the_maximum() {
+        assert_eq!(amount_pattern(0), "^0*[1-9][0-9]{0,11}$");
+        let two = amount_pattern(2);
+        assert!(
+            two.starts_with("^(0*([1-9][0-9]{0,10}|[1-8][0-9]{11}|9{1}[0-8][0-9]{10}|"),
+            "{two}"
+        );
+        assert!(two.ends_with("|9{11}[0-8])(\\.[0-9]{1,2})?|0*9{12}(\\.0{1,2})?|0+\\.([1-9][0-9]{0,1}|0{1}[1-9]))$"), "{two}");
+        let bound = bound_pattern();
+        assert!(bound.starts_with("^(0*([0-9]{1,11}|[1-8]"), "{bound}");
+        assert!(
+            bound.ends_with("(\\.[0-9]{1,4})?|0*9{12}(\\.0{1,4})?)$"),
+            "{bound}"
+        );
+        let decimals: Vec<u32> = currencies_by_decimals().iter().map(|(d, _)| *d).collect();
+        assert_eq!(decimals, vec![0, 2, 3, 4]);
+    }
+
+    #[test]
+    fn trimmed_text_patterns_count_after_trimming() {
+        let tag = trimmed_text_pattern(1, MAX_TAG_LEN, ";");
+        assert!(tag.starts_with("^[\\t\\n"), "{tag}");
+        assert!(tag.contains("[^\\u0000;]{0,48}"), "{tag}");
+        let optional = trimmed_text_pattern(0, MAX_MERCHANT, "");
+        assert!(optional.contains("])?)?["), "{optional}");
+    }
+
+    #[test]
+    fn documents_every_status_an_operation_can_return() {
+        let doc = document();
+        let statuses = |path: &str, method: &str| -> Vec<String> {
+            doc["paths"][path][method]["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        for (path, method) in [("/v1/expenses", "post"), ("/v1/expenses/{id}", "patch")] {
+            let got = statuses(path, method);
+            for status in ["400", "401", "413", "415", "422", "503"] {
+                assert!(
+                    got.contains(&status.to_owned()),
+                    "{method} {path}: {status}"
+                );
+            }
+        }
+        assert!(statuses("/v1/expenses/{id}", "patch").contains(&"412".to_owned()));
+        assert!(statuses("/v1/expenses/import", "post").contains(&"409".to_owned()));
+        assert!(!statuses("/v1/categories", "get").contains(&"400".to_owned()));
+        assert!(statuses("/health", "get").contains(&"413".to_owned()));
+        let created = &doc["paths"]["/v1/categories"]["post"]["responses"]["201"];
+        assert_eq!(created["headers"]["Location"]["required"], true);
     }
 }

@@ -19,6 +19,7 @@ mod isolation;
 mod lambda_events;
 mod list;
 mod mariadb_server;
+mod non_ascii_ids;
 mod ops;
 mod provision;
 mod reports;

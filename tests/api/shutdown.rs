@@ -87,7 +87,11 @@ async fn sigterm_drains_requests_in_flight_and_fails_readiness_first() {
         .expect("still accepting");
     assert_eq!(health.status(), 503, "readiness fails while draining");
     let body: serde_json::Value = health.json().await.unwrap();
-    assert_eq!(body["status"], "draining", "{body}");
+    assert_eq!(
+        (body["status"].as_u64(), body["health"].as_str()),
+        (Some(503), Some("draining")),
+        "{body}"
+    );
 
     // Every accepted request completes, after the listener has closed.
     tokio::time::sleep(Duration::from_secs(2)).await;

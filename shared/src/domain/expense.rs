@@ -15,6 +15,8 @@ pub const MAX_TAGS: usize = 20;
 pub const MAX_TAG_LEN: usize = 50;
 /// Longest `category_id` accepted before looking it up.
 pub const MAX_ID_LEN: usize = 64;
+/// The message for a `category_id` that is not one of the caller's.
+pub const UNKNOWN_CATEGORY: &str = "is not one of your categories";
 
 /// Fields a client may write.
 pub const WRITABLE_FIELDS: [&str; 7] = [
@@ -239,10 +241,10 @@ fn parse_fields(
         current.map(|c| &c.category_id),
         &mut errors,
         |v| match v.as_str().map(text::clean) {
-            Some(id) if id.chars().count() > MAX_ID_LEN => Err("is not a category id".to_owned()),
-            Some(id) if id.is_empty() || id.contains('\0') => {
-                Err("is not a category id".to_owned())
-            }
+            // Only the shape of a server-made id can name a category; the
+            // store is never asked about anything else (a non-ASCII text
+            // cannot even be compared with the ASCII id column on MySQL).
+            Some(id) if !super::is_id(id) => Err(UNKNOWN_CATEGORY.to_owned()),
             Some(id) => Ok(Some(id.to_owned())),
             None => Err("must be a string or null".to_owned()),
         },
@@ -452,6 +454,26 @@ mod tests {
         let cents = apply_patch(&current, &obj(json!({"amount": "10.5"}))).unwrap();
         let errors = apply_patch(&cents, &obj(json!({"currency": "JPY"}))).unwrap_err();
         assert_eq!(fields_of(&errors), vec!["currency"]);
+    }
+
+    #[test]
+    fn a_category_id_that_is_no_server_id_is_unknown() {
+        // Never sent to the store: MySQL fails comparing non-ASCII text
+        // with the ASCII id column (a 500 before this check).
+        for id in ["é", "f\u{7}\u{d7}H", "schemathesis", "", "   "] {
+            let errors = parse_new(&obj(json!({
+                "amount": "1", "currency": "EUR", "date": "2026-01-01", "category_id": id,
+            })))
+            .unwrap_err();
+            assert_eq!(fields_of(&errors), vec!["category_id"], "{id:?}");
+            assert_eq!(errors[0].message, UNKNOWN_CATEGORY);
+        }
+        let id = crate::domain::new_id();
+        let fields = parse_new(&obj(json!({
+            "amount": "1", "currency": "EUR", "date": "2026-01-01", "category_id": format!(" {id} "),
+        })))
+        .unwrap();
+        assert_eq!(fields.category_id, Some(id));
     }
 
     #[test]

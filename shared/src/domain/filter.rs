@@ -36,6 +36,16 @@ pub struct ExpenseFilter {
     pub text: Option<String>,
 }
 
+impl ExpenseFilter {
+    /// Whether no expense can match: a `category_id` that is not the shape
+    /// of a server-made id names no category (and is never sent to the
+    /// store, where MySQL cannot compare non-ASCII text with the ASCII id
+    /// column).
+    pub fn matches_nothing(&self) -> bool {
+        matches!(&self.category, Some(CategoryFilter::Id(id)) if !super::is_id(id))
+    }
+}
+
 /// A whole list request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListQuery {
@@ -229,6 +239,22 @@ mod tests {
         assert_eq!(bad_fields("cursor=abc"), vec!["cursor"]);
         assert_eq!(bad_fields("limit=1&limit=2"), vec!["limit"]);
         assert_eq!(bad_fields("colour=red"), vec!["colour"]);
+    }
+
+    #[test]
+    fn a_category_id_that_is_no_id_matches_nothing() {
+        assert!(parse("category_id=%C3%A9")
+            .unwrap()
+            .filter
+            .matches_nothing());
+        assert!(parse("category_id=abc").unwrap().filter.matches_nothing());
+        assert!(!parse("category_id=none").unwrap().filter.matches_nothing());
+        let id = crate::domain::new_id();
+        assert!(!parse(&format!("category_id={id}"))
+            .unwrap()
+            .filter
+            .matches_nothing());
+        assert!(!parse("").unwrap().filter.matches_nothing());
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub async fn export(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
     }
     let mut query = list_query(&request)?;
     query.limit = EXPORT_PAGE;
+    // A filter that matches nothing leaves just the header row.
+    let nothing = query.filter.matches_nothing();
     let names: HashMap<String, String> = app
         .store
         .list_categories(user)
@@ -47,7 +49,11 @@ pub async fn export(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
     let mut body = csv_header();
     let mut next = None;
     'pages: loop {
-        let mut rows = app.store.list_expenses(user, &query).await?;
+        let mut rows = if nothing {
+            Vec::new()
+        } else {
+            app.store.list_expenses(user, &query).await?
+        };
         let more = rows.len() > query.limit;
         rows.truncate(query.limit);
         let mut last: Option<&Expense> = None;

@@ -98,6 +98,13 @@ pub fn bad_query(errors: Vec<FieldError>) -> ApiError {
 
 pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
     let query = list_query(&request)?;
+    if query.filter.matches_nothing() {
+        let empty = Page {
+            items: Vec::new(),
+            next_cursor: None,
+        };
+        return Ok(json_bytes(StatusCode::OK, to_json_bytes(&empty)?));
+    }
     let body = cached(
         app,
         user,

@@ -37,12 +37,13 @@ pub async fn health(app: &App) -> HandlerResult {
     }
 }
 
-/// A 503 problem that also carries the status and checks operators read.
-fn unhealthy(status: &str, checks: serde_json::Value) -> http::Response<bytes::Bytes> {
-    let cause = format!("health: {status}");
+/// A 503 problem (its `status` stays the number, as RFC 9457 says) that
+/// also carries the health state and the checks operators read.
+fn unhealthy(health: &str, checks: serde_json::Value) -> http::Response<bytes::Bytes> {
+    let cause = format!("health: {health}");
     let mut response = ApiError::Unavailable(cause).into_response();
     let mut body: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
-    body["status"] = json!(status);
+    body["health"] = json!(health);
     body["checks"] = checks;
     *response.body_mut() = body.to_string().into();
     response
