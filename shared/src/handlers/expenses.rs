@@ -126,6 +126,25 @@ pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerR
     Ok(json_bytes(StatusCode::OK, body))
 }
 
+/// The stored expense, if `If-Match` lets it be changed: 404 when there is
+/// none, 412 when the client's version is stale.
+async fn current_if_match(
+    app: &App,
+    user: &UserId,
+    id: &str,
+    if_match: &IfMatch,
+) -> Result<Expense, ApiError> {
+    let current = app
+        .store
+        .get_expense(user, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !if_match.allows(&current.etag()) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    Ok(current)
+}
+
 pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>) -> HandlerResult {
     let patch = json_body(&request, &[JSON, MERGE_PATCH])?;
     let if_match = IfMatch::from_headers(request.headers());
@@ -133,14 +152,7 @@ pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>)
         return Err(ApiError::NotFound);
     }
     for _ in 0..PATCH_ATTEMPTS {
-        let current = app
-            .store
-            .get_expense(user, id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        if !if_match.allows(&current.etag()) {
-            return Err(ApiError::PreconditionFailed);
-        }
+        let current = current_if_match(app, user, id, &if_match).await?;
         let fields = apply_patch(&current.fields, &patch).map_err(ApiError::Invalid)?;
         let updated = Expense {
             fields,
@@ -182,17 +194,7 @@ pub async fn delete(app: &App, user: &UserId, id: &str, request: Request<Bytes>)
     let if_match = IfMatch::from_headers(request.headers());
     let expected_version = match if_match {
         IfMatch::Absent => None,
-        _ => {
-            let current = app
-                .store
-                .get_expense(user, id)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-            if !if_match.allows(&current.etag()) {
-                return Err(ApiError::PreconditionFailed);
-            }
-            Some(current.version)
-        }
+        _ => Some(current_if_match(app, user, id, &if_match).await?.version),
     };
     match app.store.delete_expense(user, id, expected_version).await? {
         WriteOutcome::Done => {
