@@ -68,7 +68,7 @@ binary() { echo "$target_dir/$triple/release/$1"; }
 # each file given on its command line once and exits non-zero on a crash.
 check() {
   build
-  local failed=0 target files
+  local failed=0 passed=0 target files
   for target in "${TARGETS[@]}"; do
     files=()
     for dir in "fuzz/corpus/$target" "fuzz/regressions/$target"; do
@@ -80,10 +80,12 @@ check() {
       failed=1
       continue
     fi
+    # libFuzzer runs each file named on its command line once, no fuzzing.
     local log
     log=$(mktemp)
     if "$(binary "$target")" -runs=1 "${files[@]}" >"$log" 2>&1; then
       echo "fuzz.sh: check $target: ${#files[@]} inputs ok"
+      passed=$((passed + 1))
     else
       echo "fuzz.sh: check $target FAILED:" >&2
       tail -n 40 "$log" >&2
@@ -91,6 +93,7 @@ check() {
     fi
     rm -f "$log"
   done
+  echo "fuzz: $passed passed, $((${#TARGETS[@]} - passed)) failed"
   return "$failed"
 }
 
