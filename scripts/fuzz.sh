@@ -6,8 +6,10 @@
 #   scripts/fuzz.sh build                     build every target
 #   scripts/fuzz.sh check                     build, then replay the seeds
 #                                             (fuzz/corpus) and minimized
-#                                             crashes (fuzz/regressions):
-#                                             no fuzzing, seconds; for CI
+#                                             crashes (fuzz/regressions)
+#                                             through the binaries, and run
+#                                             the fuzz crate's own tests
+#                                             (fuzz/tests): no fuzzing; CI
 #   scripts/fuzz.sh run [SECONDS] [TARGET...] fuzz each target (all by
 #                                             default) for SECONDS (60), one
 #                                             after the other; exits non-zero
@@ -94,6 +96,10 @@ check() {
     rm -f "$log"
   done
   echo "fuzz: $passed passed, $((${#TARGETS[@]} - passed)) failed"
+  # The regression tests that assert what a fixed crash must now give: a
+  # debug build, in CARGO_TARGET_DIR when set (CI's, which already holds
+  # the workspace's debug dependencies), not in the fuzz build directory.
+  cargo test --manifest-path fuzz/Cargo.toml || failed=1
   return "$failed"
 }
 

@@ -358,7 +358,11 @@ fn row_values(row: &ImportRow) -> ImportRow {
 
 /// `parse_import` of any body; accepted rows export and import back.
 pub fn csv_import(data: &[u8]) {
-    let last_line = 1 + data.iter().filter(|b| **b == b'\n').count() as u64;
+    // Physical lines end at LF, CRLF or a lone CR.
+    let last_line = 1 + String::from_utf8_lossy(data)
+        .replace("\r\n", "\n")
+        .matches(['\n', '\r'])
+        .count() as u64;
     let rows = match csv_format::parse_import(data) {
         Ok(rows) => rows,
         Err(errors) => {
@@ -373,14 +377,11 @@ pub fn csv_import(data: &[u8]) {
             return;
         }
     };
-    // Lines only grow. Not strictly: shared counts LF only, while csv ends
-    // a record at a lone CR too, so with CR line endings every record is on
-    // line 1 (regressions/csv_import/lone-cr-line-breaks). Once lone CRs
-    // count as line breaks, this can be `row.line > previous`.
+    // Rows start on strictly growing physical lines, after the header's.
     let mut previous = 1;
     for row in &rows {
         assert!(
-            row.line >= previous && row.line <= last_line,
+            row.line > previous && row.line <= last_line,
             "row line {} after {previous}, last line {last_line}",
             row.line
         );

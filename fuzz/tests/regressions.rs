@@ -104,11 +104,9 @@ fn valid_seeds_are_accepted() {
 }
 
 /// Lone CR line breaks (classic Mac "CSV"): csv ends a record at each CR,
-/// but shared counts only LF, so every row is reported on the header's
-/// line 1. Fails until shared counts a lone CR as a line break:
-/// `cargo test --manifest-path fuzz/Cargo.toml -- --ignored`.
+/// and shared used to count only LF, so every row was reported on the
+/// header's line 1. Found by the csv_import target.
 #[test]
-#[ignore = "known bug in shared: lone CR is not counted as a line break"]
 fn lone_cr_line_breaks() {
     let rows =
         shared::domain::csv_format::parse_import(&seed_regression("lone-cr-line-breaks")).unwrap();

@@ -3,6 +3,7 @@
 //! parsing and validating an import body, reporting every problem at once.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use csv::StringRecord;
 use serde::Serialize;
@@ -135,7 +136,7 @@ impl ImportError {
 /// every problem found (one item per bad field of every bad row).
 pub fn parse_import(body: &[u8]) -> Result<Vec<ImportRow>, Vec<ImportError>> {
     let text = std::str::from_utf8(body).map_err(|e| {
-        let line = 1 + count_newlines(&body[..e.valid_up_to()]);
+        let line = 1 + line_breaks(body, 0..e.valid_up_to());
         vec![ImportError::new(line, "body", "is not UTF-8")]
     })?;
     // Spreadsheets save "CSV UTF-8" with a byte order mark; it is not part
@@ -315,8 +316,18 @@ fn parse_tag_cell(cell: &str) -> Result<Vec<String>, String> {
     }
 }
 
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|b| **b == b'\n').count() as u64
+/// The line breaks that start in `body[range]`. A break is LF, CRLF or a
+/// lone CR (classic Mac files), as the csv crate ends a record at any of
+/// them. A CR counts only when no LF follows it, looked up in the whole body
+/// so that a CRLF split across two ranges is still one break.
+fn line_breaks(body: &[u8], range: Range<usize>) -> u64 {
+    range
+        .filter(|&at| match body[at] {
+            b'\n' => true,
+            b'\r' => body.get(at + 1) != Some(&b'\n'),
+            _ => false,
+        })
+        .count() as u64
 }
 
 /// The records of a body, each with the physical line it starts on; an item
@@ -361,7 +372,7 @@ impl<'a> Records<'a> {
 
     /// Offsets only move forward, so counting is linear overall.
     fn line_at(&mut self, offset: usize) -> u64 {
-        self.line += count_newlines(&self.body[self.counted..offset]);
+        self.line += line_breaks(self.body, self.counted..offset);
         self.counted = offset;
         self.line
     }
@@ -720,6 +731,23 @@ mod tests {
         assert_eq!(errors(body), vec![err(5, "amount"), err(10, "date")]);
         let rows = parse_import(b"date,amount,currency\r\n\r\n2026-01-01,1,EUR").unwrap();
         assert_eq!(rows[0].line, 3);
+    }
+
+    #[test]
+    fn lone_cr_is_a_line_break() {
+        // Classic Mac line endings, a blank line, and a lone CR inside a
+        // quoted cell; then mixed endings.
+        let body = "date,amount,currency,description\r\
+                    2026-01-01,1,EUR,ok\r\
+                    \r\
+                    2026-01-01,x,EUR,\"two\rlines\"\r\
+                    2026-13-01,1,EUR,\r";
+        assert_eq!(errors(body), vec![err(4, "amount"), err(6, "date")]);
+        let body = "date,amount,currency\r\n2026-01-01,x,EUR\r2026-13-01,1,EUR\n2026-01-01,y,EUR";
+        let lines: Vec<u64> = errors(body).iter().map(|e| e.0).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+        let body = b"date,amount,currency\r2026-01-01,1,EUR\rcaf\xe9";
+        assert_eq!(parse_import(body).unwrap_err()[0].line, 3);
     }
 
     #[test]
