@@ -7,6 +7,7 @@
 //! Redis is an optimisation only: every command has a 50 ms budget, and
 //! any failure (down, refusing, silent) means "no cache" for that call.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,6 +29,10 @@ pub struct CacheSettings {
     /// `REDIS_AUTH_SECRET_ARN`: the AUTH token lives in Secrets Manager
     /// (ElastiCache with in-transit encryption), read once at start.
     pub auth_secret_arn: Option<String>,
+    /// `REDIS_CA_BUNDLE`: PEM file of the CAs to trust for `rediss://`
+    /// instead of the public roots (a self-managed Redis with a private CA;
+    /// ElastiCache's certificates chain to the public roots).
+    pub ca_bundle: Option<PathBuf>,
     /// Prepended to every key, so several deployments or test runs can
     /// share one Redis.
     pub key_prefix: String,
@@ -72,7 +77,19 @@ impl Cache {
             let redis = info.redis_settings().clone().set_password(token);
             info = info.set_redis_settings(redis);
         }
-        let client = redis::Client::open(info).map_err(|e| e.to_string())?;
+        let client = match &settings.ca_bundle {
+            None => redis::Client::open(info),
+            Some(path) => {
+                let root_cert = std::fs::read(path)
+                    .map_err(|e| format!("REDIS_CA_BUNDLE {}: {e}", path.display()))?;
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                };
+                redis::Client::build_with_tls(info, certificates)
+            }
+        }
+        .map_err(|e| e.to_string())?;
         settings.ttl = settings.ttl.clamp(Duration::from_secs(1), MAX_TTL);
         Ok(Cache {
             client,

@@ -94,6 +94,7 @@ impl Config {
             Ok(CacheSettings {
                 url,
                 auth_secret_arn: var("REDIS_AUTH_SECRET_ARN"),
+                ca_bundle: var("REDIS_CA_BUNDLE").map(Into::into),
                 key_prefix: var("CACHE_KEY_PREFIX").unwrap_or_else(|| "et:".into()),
                 ttl: Duration::from_secs(ttl),
                 command_timeout: CACHE_COMMAND_TIMEOUT,

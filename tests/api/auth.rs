@@ -3,8 +3,6 @@
 //! algorithm are refused. Keys are made at test time with the `openssl` CLI
 //! and served by a tiny HTTP server inside the test.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -18,45 +16,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::helpers::*;
+use crate::pki::{openssl, path_str, TempDir};
 
 const ISSUER: &str = "https://issuer.test";
 const AUDIENCE: &str = "expense-api";
 const USER: &str = "rs256-user";
-
-/// A directory of its own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let path = std::env::temp_dir().join(unique_name());
-        std::fs::create_dir_all(&path).expect("a temporary directory");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs `openssl` with `args`, asserting success; returns its stdout.
-fn openssl(args: &[&str]) -> String {
-    let output = Command::new("openssl")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run openssl (is it installed?): {e}"));
-    assert!(
-        output.status.success(),
-        "openssl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("openssl prints UTF-8")
-}
-
-fn path_str(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 temporary path")
-}
 
 fn hex_to_bytes(hex: &str) -> Vec<u8> {
     assert!(hex.len().is_multiple_of(2), "odd-length hex: {hex}");

@@ -19,9 +19,7 @@ const BOUND: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn a_mariadb_outage_answers_503_quickly_and_loses_nothing() {
     let mut db = MariaDbServer::start().await;
-    let mut root = mysql_async::Conn::new(mysql_async::Opts::from_url(&db.url("mysql")).unwrap())
-        .await
-        .unwrap();
+    let mut root = db.connect("mysql").await.unwrap();
     root.query_drop("CREATE DATABASE expenses").await.unwrap();
     drop(root);
     let app = spawn_app(

@@ -13,6 +13,7 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Once};
@@ -23,6 +24,8 @@ use mysql_async::prelude::Queryable;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
+
+use crate::pki::TestPki;
 
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:3306";
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -290,32 +293,80 @@ impl Drop for RedisPrefix {
 /// A `redis-server` of the test's own on a free port, killed when dropped.
 pub struct RedisServer {
     child: Option<Child>,
+    port: u16,
+    tls: Option<RedisTls>,
+    /// The URL for the app.
     pub url: String,
+}
+
+/// A TLS-only server's certificate files and AUTH password.
+#[derive(Clone)]
+struct RedisTls {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    password: String,
 }
 
 impl RedisServer {
     pub async fn start() -> RedisServer {
-        RedisServer::start_on(free_port()).await
+        RedisServer::start_on(free_port(), None).await
+    }
+
+    /// A server that speaks TLS only, presenting `pki`'s server certificate,
+    /// and requires `password` (AUTH), as ElastiCache with in-transit
+    /// encryption does; `url` is `rediss://:<password>@127.0.0.1:<port>`.
+    pub async fn start_tls(pki: &TestPki, password: &str) -> RedisServer {
+        let tls = RedisTls {
+            ca: pki.ca(),
+            cert: pki.server_cert(),
+            key: pki.server_key(),
+            password: password.to_owned(),
+        };
+        RedisServer::start_on(free_port(), Some(tls)).await
+    }
+
+    /// The URL for the test's own connections (`redis_keys`, …): with TLS,
+    /// certificate checks off, since it is the app's checks under test.
+    pub fn admin_url(&self) -> String {
+        match self.tls {
+            Some(_) => format!("{}/#insecure", self.url),
+            None => self.url.clone(),
+        }
     }
 
     /// Starts a fresh (empty) server on the port this one used.
     pub async fn restart(&mut self) {
         self.kill();
-        let port: u16 = self
-            .url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("a port");
-        *self = RedisServer::start_on(port).await;
+        *self = RedisServer::start_on(self.port, self.tls.clone()).await;
     }
 
-    async fn start_on(port: u16) -> RedisServer {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+    async fn start_on(port: u16, tls: Option<RedisTls>) -> RedisServer {
+        let mut command = Command::new("redis-server");
+        command
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .arg("--dir")
-            .arg(std::env::temp_dir())
+            .arg(std::env::temp_dir());
+        let url = match &tls {
+            None => {
+                command.args(["--port", &port.to_string()]);
+                format!("redis://127.0.0.1:{port}")
+            }
+            Some(tls) => {
+                command
+                    .args(["--port", "0", "--tls-port", &port.to_string()])
+                    .arg("--tls-cert-file")
+                    .arg(&tls.cert)
+                    .arg("--tls-key-file")
+                    .arg(&tls.key)
+                    .arg("--tls-ca-cert-file")
+                    .arg(&tls.ca)
+                    .args(["--tls-auth-clients", "no"])
+                    .args(["--requirepass", &tls.password]);
+                format!("rediss://:{}@127.0.0.1:{port}", tls.password)
+            }
+        };
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -323,18 +374,23 @@ impl RedisServer {
             .unwrap_or_else(|e| panic!("cannot start redis-server (is it installed?): {e}"));
         let server = RedisServer {
             child: Some(child),
-            url: format!("redis://127.0.0.1:{port}"),
+            port,
+            tls,
+            url,
         };
+        let admin_url = server.admin_url();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let attempt =
-                tokio::time::timeout(Duration::from_secs(1), try_redis_connection(&server.url));
-            if let Ok(Ok(_)) = attempt.await {
-                return server;
-            }
+                tokio::time::timeout(Duration::from_secs(1), try_redis_connection(&admin_url));
+            let error = match attempt.await {
+                Ok(Ok(_)) => return server,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "no answer within 1 s".to_owned(),
+            };
             assert!(
                 Instant::now() < deadline,
-                "redis-server on port {port} did not answer PING within 10 s"
+                "redis-server on port {port} did not answer PING within 10 s: {error}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -7,16 +7,40 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::helpers::free_port;
+use crate::pki::TestPki;
 
 pub struct MariaDbServer {
     dir: PathBuf,
     pub port: u16,
     child: Option<Child>,
+    tls: Option<Tls>,
+}
+
+/// The certificate files of a TLS-only server.
+struct Tls {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
 }
 
 impl MariaDbServer {
     /// Initialises a data directory and starts the server (root, no password).
     pub async fn start() -> MariaDbServer {
+        MariaDbServer::start_with(None).await
+    }
+
+    /// A server that accepts TLS connections only
+    /// (`require_secure_transport`), presenting `pki`'s server certificate.
+    pub async fn start_tls(pki: &TestPki) -> MariaDbServer {
+        MariaDbServer::start_with(Some(Tls {
+            ca: pki.ca(),
+            cert: pki.server_cert(),
+            key: pki.server_key(),
+        }))
+        .await
+    }
+
+    async fn start_with(tls: Option<Tls>) -> MariaDbServer {
         let dir =
             std::env::temp_dir().join(format!("et-mariadb-{}", crate::helpers::unique_name()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -37,19 +61,40 @@ impl MariaDbServer {
             dir,
             port: free_port(),
             child: None,
+            tls,
         };
         server.resume().await;
         server
     }
 
+    /// The URL for the app: with `require_ssl=true` on a TLS-only server
+    /// (so the certificate is verified, against the roots the app trusts).
     pub fn url(&self, database: &str) -> String {
-        format!("mysql://root@127.0.0.1:{}/{database}", self.port)
+        let tls = if self.tls.is_some() {
+            "?require_ssl=true"
+        } else {
+            ""
+        };
+        format!("mysql://root@127.0.0.1:{}/{database}{tls}", self.port)
+    }
+
+    /// A root connection (over TLS, trusting the test CA, when TLS-only).
+    pub async fn connect(&self, database: &str) -> mysql_async::Result<mysql_async::Conn> {
+        let opts = mysql_async::Opts::from_url(&self.url(database)).unwrap();
+        let mut opts = mysql_async::OptsBuilder::from_opts(opts);
+        if let Some(tls) = &self.tls {
+            let trust =
+                mysql_async::SslOpts::default().with_root_certs(vec![tls.ca.clone().into()]);
+            opts = opts.ssl_opts(trust);
+        }
+        mysql_async::Conn::new(opts).await
     }
 
     /// Starts the server on its data directory and waits until it answers.
     pub async fn resume(&mut self) {
         assert!(self.child.is_none(), "already running");
-        let child = Command::new("/usr/sbin/mariadbd")
+        let mut command = Command::new("/usr/sbin/mariadbd");
+        command
             .args([
                 "--no-defaults",
                 "--user=root",
@@ -69,7 +114,15 @@ impl MariaDbServer {
             .arg(format!(
                 "--log-error={}",
                 self.dir.join("error.log").display()
-            ))
+            ));
+        if let Some(tls) = &self.tls {
+            command
+                .arg(format!("--ssl-ca={}", tls.ca.display()))
+                .arg(format!("--ssl-cert={}", tls.cert.display()))
+                .arg(format!("--ssl-key={}", tls.key.display()))
+                .arg("--require-secure-transport=ON");
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -77,10 +130,8 @@ impl MariaDbServer {
             .expect("mariadbd starts");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
-        let url = self.url("mysql");
         loop {
-            let opts = mysql_async::Opts::from_url(&url).unwrap();
-            if let Ok(conn) = mysql_async::Conn::new(opts).await {
+            if let Ok(conn) = self.connect("mysql").await {
                 let _ = conn.disconnect().await;
                 return;
             }

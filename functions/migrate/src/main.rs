@@ -8,18 +8,19 @@
 //!    The master user connects where DATABASE_URL points (RDS Proxy, which
 //!    has the master secret as one of its logins) over TLS, with an IAM
 //!    token when `DB_IAM_AUTH=true`, else the secret's password;
-//!    `DB_MASTER_HOST` may name the RDS instance instead (then
-//!    `DB_CA_BUNDLE` must name the RDS CA bundle).
+//!    `DB_MASTER_HOST` may name the RDS instance instead (its certificate
+//!    is checked against the bundled Amazon RDS CAs).
 //! 2. Apply pending migrations to `DATABASE_URL` under the migration lock
 //!    (on AWS: as `expense_migrator` through RDS Proxy with an IAM token).
 
 use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
-use mysql_async::{OptsBuilder, SslOpts};
+use mysql_async::OptsBuilder;
 use serde_json::{json, Value};
 use shared::config::{Config, DatabaseSettings, Runtime};
 use shared::provision::{provision_users, DbUser};
 use shared::secrets::{read_secret, secret_field};
 use shared::store::iam::{PasswordSource, RdsIamTokens};
+use shared::store::mysql::tls_opts;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -64,16 +65,12 @@ async fn provision(config: &Config) -> Result<(), String> {
     } else {
         master.password
     };
-    let mut tls = SslOpts::default();
-    if let Some(bundle) = &settings.ca_bundle {
-        tls = tls.with_root_certs(vec![bundle.clone().into()]);
-    }
     let opts = OptsBuilder::default()
         .ip_or_hostname(host)
         .tcp_port(port)
         .user(Some(master_name))
         .pass(Some(password))
-        .ssl_opts(tls)
+        .ssl_opts(tls_opts(settings.ca_bundle.as_deref()))
         .enable_cleartext_plugin(settings.iam_auth);
     provision_users(opts.into(), &database, &app, &migrator)
         .await

@@ -4,7 +4,7 @@
 //! bounded (2 s): a database that is down or silent makes requests fail
 //! fast with `Unavailable` (503).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,10 +32,29 @@ pub struct MysqlSettings {
     pub statement_timeout: Duration,
     /// `DB_IAM_AUTH=true`: passwords are RDS IAM tokens (cleartext over TLS).
     pub iam_auth: bool,
-    /// `DB_CA_BUNDLE`: PEM file of CAs to trust instead of the public roots
-    /// (e.g. the RDS CA bundle for a direct RDS connection; RDS Proxy
-    /// presents ACM certificates, which the public roots already trust).
+    /// `DB_CA_BUNDLE`: PEM file of more CAs to trust, besides the public
+    /// roots and the Amazon RDS CAs (e.g. a self-managed MySQL's own CA).
     pub ca_bundle: Option<PathBuf>,
+}
+
+/// Amazon RDS's CA certificates: its regional roots (RSA2048, RSA4096 and
+/// ECC384 "G1"), from the global bundle
+/// (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem),
+/// without the certificates that have expired. A direct connection to an
+/// RDS instance presents a certificate under one of them; RDS Proxy
+/// presents an ACM certificate, which the public roots trust.
+/// `scripts/update_rds_ca.sh` refreshes the file.
+pub const RDS_CA_BUNDLE: &[u8] = include_bytes!("../../certs/rds-ca-bundle.pem");
+
+/// TLS for every MySQL connection: certificates are verified against the
+/// public roots (mysql_async's built-in webpki roots), the Amazon RDS CAs
+/// and `extra_cas` (`DB_CA_BUNDLE`), and the host name must match.
+pub fn tls_opts(extra_cas: Option<&Path>) -> SslOpts {
+    let mut cas = vec![RDS_CA_BUNDLE.into()];
+    if let Some(path) = extra_cas {
+        cas.push(path.to_path_buf().into());
+    }
+    SslOpts::default().with_root_certs(cas)
 }
 
 impl MysqlSettings {
@@ -173,11 +192,7 @@ impl MysqlBackend {
             .client_found_rows(true)
             .init(init);
         if tls_required {
-            let mut tls = SslOpts::default();
-            if let Some(bundle) = &settings.ca_bundle {
-                tls = tls.with_root_certs(vec![bundle.clone().into()]);
-            }
-            builder = builder.ssl_opts(tls);
+            builder = builder.ssl_opts(tls_opts(settings.ca_bundle.as_deref()));
         }
         if settings.iam_auth {
             // Tokens travel as cleartext passwords: only ever over TLS.
@@ -405,6 +420,32 @@ mod tests {
         fn now(&self) -> Instant {
             *self.0.lock().unwrap()
         }
+    }
+
+    #[test]
+    fn the_rds_bundle_holds_amazon_rds_roots_that_rustls_accepts() {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::CertificateDer;
+        let certs: Vec<CertificateDer> = CertificateDer::pem_slice_iter(RDS_CA_BUNDLE)
+            .collect::<Result<_, _>>()
+            .expect("the bundle is PEM");
+        let named = |cert: &CertificateDer, name: &[u8]| {
+            cert.windows(name.len()).any(|window| window == name)
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in &certs {
+            assert!(named(cert, b"Amazon RDS"), "not an Amazon RDS CA");
+            roots
+                .add(cert.clone())
+                .expect("a trust anchor rustls accepts");
+        }
+        // The region this project deploys to: RSA2048, RSA4096 and ECC384.
+        let us_east_1 = certs
+            .iter()
+            .filter(|cert| named(cert, b"Amazon RDS us-east-1 Root CA"))
+            .count();
+        assert_eq!(us_east_1, 3);
+        assert!(roots.len() > 60, "every region's roots: {}", roots.len());
     }
 
     #[tokio::test]

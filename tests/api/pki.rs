@@ -1,0 +1,140 @@
+//! Keys and certificates made at test time with the `openssl` CLI, in
+//! temporary directories of their own.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::helpers::unique_name;
+
+/// A directory of its own, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let path = std::env::temp_dir().join(unique_name());
+        std::fs::create_dir_all(&path).expect("a temporary directory");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `openssl` with `args`, asserting success; returns its stdout.
+pub fn openssl(args: &[&str]) -> String {
+    let output = Command::new("openssl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run openssl (is it installed?): {e}"));
+    assert!(
+        output.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("openssl prints UTF-8")
+}
+
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
+}
+
+/// A private certificate authority and one server certificate it signed
+/// for `127.0.0.1` and `localhost`: what a TLS-only MariaDB or Redis of
+/// the test's own presents.
+pub struct TestPki {
+    dir: TempDir,
+}
+
+impl TestPki {
+    pub fn new() -> TestPki {
+        let pki = TestPki {
+            dir: TempDir::new(),
+        };
+        let (ca_key, ca, key, csr, cert) = (
+            pki.path("ca.key"),
+            pki.ca(),
+            pki.server_key(),
+            pki.path("server.csr"),
+            pki.server_cert(),
+        );
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=expense-tracker test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout",
+            path_str(&ca_key),
+            "-out",
+            path_str(&ca),
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            path_str(&key),
+            "-out",
+            path_str(&csr),
+        ]);
+        let extensions = pki.path("server.ext");
+        std::fs::write(
+            &extensions,
+            "basicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature,keyEncipherment\n\
+             extendedKeyUsage=serverAuth\n\
+             subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-set_serial",
+            "2",
+            "-in",
+            path_str(&csr),
+            "-CA",
+            path_str(&ca),
+            "-CAkey",
+            path_str(&ca_key),
+            "-extfile",
+            path_str(&extensions),
+            "-out",
+            path_str(&cert),
+        ]);
+        pki
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.0.join(name)
+    }
+
+    /// The CA certificate (PEM): what a client must trust.
+    pub fn ca(&self) -> PathBuf {
+        self.path("ca.pem")
+    }
+
+    pub fn server_cert(&self) -> PathBuf {
+        self.path("server.pem")
+    }
+
+    pub fn server_key(&self) -> PathBuf {
+        self.path("server.key")
+    }
+}
