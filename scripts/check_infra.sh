@@ -2,8 +2,11 @@
 # Offline checks of the deployment definitions; no AWS account needed.
 #   - cfn-lint on the SAM template, and its listener rules against routes.json
 #   - terraform/ parses, and every module argument, variable, local, module
-#     output and resource reference resolves (what `terraform validate`
-#     would catch; Terraform itself cannot be installed here)
+#     output and resource reference resolves (our own checker, which needs
+#     no Terraform), then, where Terraform is installed, `terraform fmt
+#     -check` and `terraform init -backend=false` + `terraform validate` of
+#     each environment (providers from TF_PROVIDER_MIRROR, default
+#     /opt/tf-plugins, when that directory exists; else the registry)
 #   - checkov on terraform/ and the template: zero failed checks (every
 #     skip is an inline comment with its reason)
 # routes.json itself is checked against the route table by the test suite.
@@ -29,8 +32,16 @@ step "cfn-lint template.yaml"
 step "SAM listener rules = routes.json"
 "$py" scripts/check_sam_routes.py
 
-step "terraform references"
+step "terraform references (the checker's own tests, then terraform/)"
+"$py" scripts/check_terraform.py --self-test
 "$py" scripts/check_terraform.py
+
+step "terraform fmt and validate (each environment)"
+if command -v terraform >/dev/null; then
+  bash scripts/validate_terraform.sh
+else
+  echo "terraform is not installed: fmt and validate skipped (the reference checker above ran)"
+fi
 
 step "checkov terraform/"
 "$venv/bin/checkov" -d terraform --framework terraform --skip-download --quiet --compact

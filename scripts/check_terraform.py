@@ -9,6 +9,13 @@ the references between files, directories and modules are checked the way
   * every `module` block's source resolves to a module directory, every
     argument it passes is a `variable` of that module, and every variable of
     that module without a default is passed;
+  * provider configurations across module calls: every configuration alias a
+    module declares (`configuration_aliases` in its required_providers) is
+    passed in the call's `providers` map; every key of that map is a provider
+    (or alias) the module declares; every value is a provider configuration
+    of the calling directory (a `provider` block, a required_providers entry
+    or one of its configuration_aliases); and, since a `providers` map
+    replaces inheritance, it passes every provider the module declares;
   * in each directory, every `var.X` is a declared variable, every `local.X`
     a declared local, every `module.M.O` a module block M whose (local) source
     declares output O, and every `TYPE.NAME` / `data.TYPE.NAME` a resource /
@@ -179,6 +186,17 @@ class ModuleCall:
     source: str
     args: set
     file: str
+    providers: dict | None = None   # key in the module -> configuration here
+
+
+def provider_ref(value) -> str:
+    """'aws' / 'aws.east' from a providers-map key or value, an alias list
+    entry or a provider block label, as either parser serializes them
+    ('${aws.east}', '"aws"', ['aws.east'], ...)."""
+    value = unquote(value).strip()
+    if value.startswith("${") and value.endswith("}"):
+        value = value[2:-1].strip()
+    return unquote(value)
 
 
 @dataclass
@@ -191,6 +209,9 @@ class Directory:
     resources: set = field(default_factory=set)     # (type, name)
     data: set = field(default_factory=set)
     modules: dict = field(default_factory=dict)     # name -> ModuleCall
+    # provider local name -> its configuration_aliases (required_providers)
+    required_providers: dict = field(default_factory=dict)
+    provider_configs: set = field(default_factory=set)  # "aws", "aws.east" (provider blocks)
     refs: list = field(default_factory=list)
     dynamic_iterators: set = field(default_factory=set)
 
@@ -288,9 +309,34 @@ def load_directory(path: Path, problems: list[str]) -> Directory:
         for (name,), body in labeled(doc, "module", 1):
             args = {k for k in body if not k.startswith("__") and k not in MODULE_META_ARGS}
             where = at(f, text, "module", name)
-            d.modules[name] = ModuleCall(name, unquote(body.get("source", "")), args, where)
+            providers = body.get("providers")
+            if isinstance(providers, list) and len(providers) == 1:
+                providers = providers[0]
+            if isinstance(providers, dict):
+                providers = {provider_ref(k): provider_ref(v) for k, v in providers.items()
+                             if not k.startswith("__")}
+            elif providers is not None:
+                problems.append(f"{where}: module {name}: providers is not a map")
+                providers = None
+            d.modules[name] = ModuleCall(name, unquote(body.get("source", "")), args, where,
+                                         providers)
             # a `providers` map names provider configurations, not values
             add_refs(d, body, where, f"module {name}", skip_keys=("providers",))
+        for (name,), body in labeled(doc, "provider", 1):
+            alias = body.get("alias") if isinstance(body, dict) else None
+            d.provider_configs.add(f"{name}.{provider_ref(alias)}" if alias else name)
+        for block in doc.get("terraform", []):
+            for req in block.get("required_providers", []) if isinstance(block, dict) else []:
+                for pname, spec in req.items():
+                    if pname.startswith("__"):
+                        continue
+                    if isinstance(spec, list) and len(spec) == 1:
+                        spec = spec[0]
+                    aliases = spec.get("configuration_aliases", []) if isinstance(spec, dict) else []
+                    if isinstance(aliases, list) and len(aliases) == 1 and isinstance(aliases[0], list):
+                        aliases = aliases[0]
+                    d.required_providers.setdefault(pname, set()).update(
+                        provider_ref(a).partition(".")[2] for a in aliases)
         for kind in ("provider", "terraform", "check", "moved", "import"):
             for block in doc.get(kind, []):
                 add_refs(d, block, at(f, text, kind), kind,
@@ -302,6 +348,41 @@ def load_directory(path: Path, problems: list[str]) -> Directory:
 
 def is_local_source(source: str) -> bool:
     return source.startswith("./") or source.startswith("../")
+
+
+def check_providers(d: Directory, call: ModuleCall, m: Directory) -> list[str]:
+    """The provider configurations of one call of a local module."""
+    problems = []
+    here = f"{call.file}: module {call.name}"
+    passed = call.providers or {}
+    for name, aliases in sorted(m.required_providers.items()):
+        for alias in sorted(a for a in aliases if a):
+            if f"{name}.{alias}" not in passed:
+                problems.append(f"{here}: required provider configuration {name}.{alias} of "
+                                f"{call.source} (configuration_aliases) is not passed in "
+                                "providers")
+        # A providers map replaces the inheritance of default configurations.
+        if call.providers is not None and name not in passed:
+            problems.append(f"{here}: providers does not pass {name!r}, which "
+                            f"{call.source} requires (a providers map replaces inheritance)")
+    for key, value in sorted(passed.items()):
+        name, _, alias = key.partition(".")
+        if name not in m.required_providers:
+            problems.append(f"{here}: providers passes {key!r}, but {call.source} does not "
+                            f"declare provider {name!r} in required_providers")
+        elif alias and alias not in m.required_providers[name]:
+            problems.append(f"{here}: providers passes {key!r}, but {alias!r} is not in the "
+                            f"configuration_aliases of {name!r} in {call.source}")
+        vname, _, valias = value.partition(".")
+        if valias:
+            ok = value in d.provider_configs or valias in d.required_providers.get(vname, ())
+        else:
+            ok = value in d.provider_configs or value in d.required_providers
+        if not ok:
+            problems.append(f"{here}: providers: {value!r} is not a provider configuration "
+                            "of this directory (provider block, required_providers entry or "
+                            "configuration alias)")
+    return problems
 
 
 def check(root: Path) -> tuple[list[str], str]:
@@ -335,6 +416,7 @@ def check(root: Path) -> tuple[list[str], str]:
                               if not has_default and v not in call.args):
                 problems.append(f"{call.file}: module {call.name}: required variable "
                                 f"{var!r} of {call.source} is not passed")
+            problems.extend(check_providers(d, call, m))
         for ref in d.refs:
             n_refs += 1
             what = ".".join(ref.parts)
@@ -390,11 +472,44 @@ data "aws_iam_policy_document" "p" {
 output "arn" { value = aws_s3_bucket.b[0].arn }
 output "policy" { value = data.aws_iam_policy_document.p.json }
 ''',
+    "modules/two/main.tf": '''
+terraform {
+  required_providers {
+    aws = {
+      source                = "hashicorp/aws"
+      configuration_aliases = [aws.east]
+    }
+    random = { source = "hashicorp/random" }
+  }
+}
+resource "aws_s3_bucket" "here" {}
+resource "aws_s3_bucket" "east" { provider = aws.east }
+resource "random_id" "r" { byte_length = 4 }
+''',
     "envs/e/main.tf": '''
+terraform {
+  required_providers {
+    aws    = { source = "hashicorp/aws" }
+    random = { source = "hashicorp/random" }
+  }
+}
+provider "aws" { region = var.region }
+provider "aws" {
+  alias  = "east"
+  region = "us-east-1"
+}
 variable "region" { default = "us-east-1" }
 module "ok" {
   source = "../../modules/m"
   name   = "n-${var.region}"
+}
+module "two" {
+  source = "../../modules/two"
+  providers = {
+    aws      = aws
+    aws.east = aws.east
+    random   = random
+  }
 }
 output "arn" { value = module.ok.arn }
 ''',
@@ -419,6 +534,24 @@ SELF_TEST_CASES = [
      "aws_s3_bucket.b is not a resource"),
     ("envs/e/bad.tf", 'output "y" { value = data.aws_region.here.name }\n',
      "data.aws_region.here is not a data source"),
+    # provider configurations
+    ("envs/e/bad.tf", 'module "t2" {\n  source = "../../modules/two"\n}\n',
+     "required provider configuration aws.east of ../../modules/two (configuration_aliases) "
+     "is not passed"),
+    ("envs/e/bad.tf", 'module "t2" {\n  source = "../../modules/two"\n  providers = {\n'
+     '    aws = aws\n    aws.east = aws.east\n  }\n}\n',
+     "providers does not pass 'random'"),
+    ("envs/e/bad.tf", 'module "t2" {\n  source = "../../modules/two"\n  providers = {\n'
+     '    aws = aws\n    aws.east = aws.east\n    random = random\n    tls = random\n'
+     '  }\n}\n',
+     "providers passes 'tls', but ../../modules/two does not declare provider 'tls'"),
+    ("envs/e/bad.tf", 'module "t2" {\n  source = "../../modules/two"\n  providers = {\n'
+     '    aws = aws\n    aws.east = aws.east\n    aws.west = aws.east\n    random = random\n'
+     '  }\n}\n',
+     "'west' is not in the configuration_aliases of 'aws'"),
+    ("envs/e/bad.tf", 'module "t2" {\n  source = "../../modules/two"\n  providers = {\n'
+     '    aws = aws\n    aws.east = aws.us_east\n    random = random\n  }\n}\n',
+     "providers: 'aws.us_east' is not a provider configuration of this directory"),
 ]
 
 

@@ -110,40 +110,12 @@ locals {
 
 # ---------------------------------------------------------------------- KMS
 
-resource "aws_kms_key" "this" {
-  description             = "${var.name_prefix} Lambda environment variables and log groups"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+module "kms" {
+  source = "../kms_key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsUse"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
-          }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name_prefix}-api"
-  target_key_id = aws_kms_key.this.key_id
+  description           = "${var.name_prefix} Lambda environment variables and log groups"
+  alias_name            = "${var.name_prefix}-api"
+  allow_cloudwatch_logs = true
 }
 
 # ---------------------------------------------------------------- log groups
@@ -154,7 +126,7 @@ resource "aws_cloudwatch_log_group" "lambda" {
 
   name              = "/aws/lambda/${var.name_prefix}-${each.key}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.kms.arn
 }
 
 # ------------------------------------------------------------ IAM per function
@@ -325,7 +297,7 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.lambda_memory_mb
   timeout                        = each.value.timeout
   reserved_concurrent_executions = each.value.reserved
-  kms_key_arn                    = aws_kms_key.this.arn
+  kms_key_arn                    = module.kms.arn
 
   vpc_config {
     subnet_ids         = var.private_subnet_ids
@@ -357,9 +329,9 @@ resource "aws_lambda_function" "this" {
 resource "aws_lambda_alias" "live" {
   for_each = local.functions
 
-  name             = "live"
-  description      = "The version the ALB / EventBridge / deploy pipeline invoke"
-  function_name    = aws_lambda_function.this[each.key].function_name
+  name          = "live"
+  description   = "The version the ALB / EventBridge / deploy pipeline invoke"
+  function_name = aws_lambda_function.this[each.key].function_name
   # scripts/deploy.sh pins the aliases to the running versions while new
   # ones are published, then applies again without pins to move them.
   function_version = lookup(var.pinned_versions, each.key, aws_lambda_function.this[each.key].version)

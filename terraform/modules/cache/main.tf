@@ -7,85 +7,60 @@
 # ever evicts keys that have a TTL, so a counter is never evicted (evicting
 # one would let a reader put an old row back under a live key).
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
-
 locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
-
   replication_group_id = "${var.name_prefix}-redis"
 }
 
 # ---------------------------------------------------------------------- KMS
 
-resource "aws_kms_key" "this" {
-  description             = "${var.name_prefix} ElastiCache at rest, its AUTH secret and its logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+module "kms" {
+  source = "../kms_key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsUse"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
-          }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name_prefix}-cache"
-  target_key_id = aws_kms_key.this.key_id
+  description           = "${var.name_prefix} ElastiCache at rest, its AUTH secret and its logs"
+  alias_name            = "${var.name_prefix}-cache"
+  allow_cloudwatch_logs = true
 }
 
 # ------------------------------------------------------------- AUTH token
 
 # ElastiCache AUTH tokens: 16-128 printable characters without / " @.
-# Alphanumeric only keeps it safe in a rediss:// URL as well.
+# Alphanumeric only keeps it safe in a rediss:// URL as well. Secrets
+# Manager makes the token during apply; it reaches the secret through a
+# write-only argument, and the replication group reads it back from there.
 #
-# Rotation: `terraform apply -replace=module.cache.random_password.auth`.
-# With auth_token_update_strategy = "ROTATE" the replication group accepts
-# the old AND the new token, and the secret holds the new one; functions read
+# Rotation: raise auth_token_version and apply. With
+# auth_token_update_strategy = "ROTATE" the replication group accepts the
+# old AND the new token, and the secret holds the new one; functions read
 # the secret when a container starts, so old containers keep working. Once
 # they have all been recycled (e.g. after the next deployment), apply once
 # more with auth_token_update_strategy = "SET" to drop the old token.
-resource "random_password" "auth" {
-  length  = 64
-  special = false
+ephemeral "aws_secretsmanager_random_password" "auth" {
+  password_length     = 64
+  exclude_punctuation = true
 }
 
 resource "aws_secretsmanager_secret" "auth" {
-  #checkov:skip=CKV2_AWS_57:The token must change on the replication group and in the secret together (auth_token_update_strategy ROTATE); done by replacing random_password.auth and applying, not by a rotation Lambda.
+  #checkov:skip=CKV2_AWS_57:The token must change on the replication group and in the secret together (auth_token_update_strategy ROTATE); done by raising auth_token_version and applying, not by a rotation Lambda.
 
   name        = "${var.name_prefix}/redis/auth-token"
   description = "AUTH token of the ${local.replication_group_id} replication group (the plain token string)"
-  kms_key_id  = aws_kms_key.this.arn
+  kms_key_id  = module.kms.arn
 
   recovery_window_in_days = var.secret_recovery_window_days
 }
 
 resource "aws_secretsmanager_secret_version" "auth" {
-  secret_id     = aws_secretsmanager_secret.auth.id
-  secret_string = random_password.auth.result
+  secret_id        = aws_secretsmanager_secret.auth.id
+  secret_string_wo = ephemeral.aws_secretsmanager_random_password.auth.random_password
+  # Written again (with a new token) only when this number changes.
+  secret_string_wo_version = var.auth_token_version
+}
+
+# The replication group has no write-only argument for its token, so it
+# reads the stored one; like any auth_token, it is then in the state.
+data "aws_secretsmanager_secret_version" "auth" {
+  secret_id  = aws_secretsmanager_secret.auth.id
+  version_id = aws_secretsmanager_secret_version.auth.version_id
 }
 
 # ----------------------------------------------------- subnets, parameters
@@ -115,7 +90,7 @@ resource "aws_cloudwatch_log_group" "this" {
 
   name              = "/aws/elasticache/${local.replication_group_id}/${each.key}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.kms.arn
 }
 
 # -------------------------------------------------------- replication group
@@ -137,9 +112,9 @@ resource "aws_elasticache_replication_group" "this" {
   security_group_ids = [var.redis_security_group_id]
 
   at_rest_encryption_enabled = true
-  kms_key_id                 = aws_kms_key.this.arn
+  kms_key_id                 = module.kms.arn
   transit_encryption_enabled = true
-  auth_token                 = random_password.auth.result
+  auth_token                 = data.aws_secretsmanager_secret_version.auth.secret_string
   auth_token_update_strategy = var.auth_token_update_strategy
 
   automatic_failover_enabled = var.automatic_failover

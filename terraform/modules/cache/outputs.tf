@@ -30,5 +30,5 @@ output "auth_secret_arn" {
 
 output "kms_key_arn" {
   description = "KMS key encrypting the cache at rest, its AUTH secret and its logs."
-  value       = aws_kms_key.this.arn
+  value       = module.kms.arn
 }

@@ -76,3 +76,9 @@ variable "secret_recovery_window_days" {
   type        = number
   default     = 7
 }
+
+variable "auth_token_version" {
+  description = "Generation of the AUTH token: raising it makes a new token (see the rotation note in main.tf)."
+  type        = number
+  default     = 1
+}

@@ -46,49 +46,35 @@ locals {
 
 # ---------------------------------------------------------------------- KMS
 
-resource "aws_kms_key" "this" {
-  description             = "${var.name_prefix} RDS storage, Performance Insights and database secrets"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+# Key administration and use are delegated to IAM policies in this account
+# (RDS, Secrets Manager and Performance Insights use the key through grants
+# made on behalf of the calling principal).
+module "kms" {
+  source = "../kms_key"
 
-  # Key administration and use are delegated to IAM policies in this account
-  # (RDS, Secrets Manager and Performance Insights use the key through grants
-  # made on behalf of the calling principal).
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name_prefix}-database"
-  target_key_id = aws_kms_key.this.key_id
+  description = "${var.name_prefix} RDS storage, Performance Insights and database secrets"
+  alias_name  = "${var.name_prefix}-database"
 }
 
 # ------------------------------------------------------------ DB user secrets
 
-resource "random_password" "db_user" {
+# Each user's password is made by Secrets Manager during apply and written
+# to the secret through a write-only argument: it never appears in a plan or
+# in the state. Alphanumeric only: safe in any connection string or shell.
+ephemeral "aws_secretsmanager_random_password" "db_user" {
   for_each = local.db_users
 
-  length  = 40
-  special = false # alphanumeric only: safe in any connection string or shell
+  password_length     = 40
+  exclude_punctuation = true
 }
 
 resource "aws_secretsmanager_secret" "db_user" {
   for_each = local.db_users
-  #checkov:skip=CKV2_AWS_57:Rotation needs a rotation Lambda that also re-passwords the MySQL user; not built yet. Clients never see this password (they use IAM tokens to the proxy); rotate by tainting random_password.db_user and re-running migrate.
+  #checkov:skip=CKV2_AWS_57:Rotation needs a rotation Lambda that also re-passwords the MySQL user; not built yet. Clients never see this password (they use IAM tokens to the proxy); rotate by raising db_password_version and re-running migrate.
 
   name        = "${var.name_prefix}/rds/${each.value.username}"
   description = "${each.value.description}: credentials RDS Proxy uses to log in to MySQL"
-  kms_key_id  = aws_kms_key.this.arn
+  kms_key_id  = module.kms.arn
 
   recovery_window_in_days = var.secret_recovery_window_days
 }
@@ -98,14 +84,16 @@ resource "aws_secretsmanager_secret_version" "db_user" {
 
   secret_id = aws_secretsmanager_secret.db_user[each.key].id
   # The layout RDS Proxy (and Secrets Manager's RDS rotation templates) expect.
-  secret_string = jsonencode({
+  secret_string_wo = jsonencode({
     engine   = "mysql"
     host     = aws_db_instance.this.address
     port     = aws_db_instance.this.port
     dbname   = var.database_name
     username = each.value.username
-    password = random_password.db_user[each.key].result
+    password = ephemeral.aws_secretsmanager_random_password.db_user[each.key].random_password
   })
+  # Written again (with new passwords) only when this number changes.
+  secret_string_wo_version = var.password_version
 }
 
 # --------------------------------------------------------------- networking
@@ -198,13 +186,13 @@ resource "aws_db_instance" "this" {
   # The master password is generated, stored and rotated by RDS in Secrets
   # Manager (encrypted with this module's key); it never appears in state.
   manage_master_user_password   = true
-  master_user_secret_kms_key_id = aws_kms_key.this.arn
+  master_user_secret_kms_key_id = module.kms.arn
 
   allocated_storage     = var.allocated_storage
   max_allocated_storage = var.max_allocated_storage
   storage_type          = "gp3"
   storage_encrypted     = true
-  kms_key_id            = aws_kms_key.this.arn
+  kms_key_id            = module.kms.arn
 
   multi_az               = var.multi_az
   db_subnet_group_name   = aws_db_subnet_group.this.name
@@ -229,7 +217,7 @@ resource "aws_db_instance" "this" {
   apply_immediately           = var.apply_immediately
 
   performance_insights_enabled          = true
-  performance_insights_kms_key_id       = aws_kms_key.this.arn
+  performance_insights_kms_key_id       = module.kms.arn
   performance_insights_retention_period = 7 # days; the free tier
   monitoring_interval                   = var.monitoring_interval
   monitoring_role_arn                   = aws_iam_role.monitoring.arn
@@ -277,7 +265,7 @@ data "aws_iam_policy_document" "proxy" {
   statement {
     sid       = "DecryptLoginSecrets"
     actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
+    resources = [module.kms.arn]
 
     condition {
       test     = "StringEquals"

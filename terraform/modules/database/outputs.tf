@@ -56,5 +56,5 @@ output "master_secret_arn" {
 
 output "kms_key_arn" {
   description = "KMS key encrypting the storage, Performance Insights and the secrets."
-  value       = aws_kms_key.this.arn
+  value       = module.kms.arn
 }

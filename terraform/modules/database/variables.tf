@@ -112,3 +112,9 @@ variable "secret_recovery_window_days" {
   type        = number
   default     = 7
 }
+
+variable "password_version" {
+  description = "Generation of the app and migrator users' passwords: raising it writes new ones to their secrets; then run migrate, which sets them on the MySQL users."
+  type        = number
+  default     = 1
+}

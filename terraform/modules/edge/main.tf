@@ -30,11 +30,9 @@
 # is the origin's own name, which the TLS check needs).
 
 data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
 
 locals {
   account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
   origin_id  = "alb"
 }
 
@@ -125,39 +123,18 @@ resource "aws_cloudfront_response_headers_policy" "security" {
 
 # ------------------------------------------------- access log bucket (S3)
 
-resource "aws_kms_key" "logs" {
-  description             = "${var.name_prefix} CloudFront access logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+module "logs_kms" {
+  source = "../kms_key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        # CloudFront standard logging writes through the log delivery service.
-        Sid       = "CloudFrontLogDelivery"
-        Effect    = "Allow"
-        Principal = { Service = "delivery.logs.amazonaws.com" }
-        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
-        Resource  = "*"
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "logs" {
-  name          = "alias/${var.name_prefix}-cloudfront-logs"
-  target_key_id = aws_kms_key.logs.key_id
+  description = "${var.name_prefix} CloudFront access logs"
+  alias_name  = "${var.name_prefix}-cloudfront-logs"
+  service_principals = {
+    # CloudFront standard logging writes through the log delivery service.
+    CloudFrontLogDelivery = {
+      service = "delivery.logs.amazonaws.com"
+      actions = ["kms:GenerateDataKey*", "kms:Decrypt"]
+    }
+  }
 }
 
 resource "aws_s3_bucket" "logs" {
@@ -205,7 +182,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.logs.arn
+      kms_master_key_id = module.logs_kms.arn
     }
     bucket_key_enabled = true
   }

@@ -54,7 +54,7 @@ data "aws_iam_policy_document" "cluster_kms" {
   statement {
     sid       = "SecretsEnvelopeEncryption"
     actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]
-    resources = [aws_kms_key.this.arn]
+    resources = [module.kms.arn]
   }
 }
 

@@ -58,40 +58,12 @@ locals {
 # ---------------------------------------------------------------------- KMS
 
 # Envelope encryption of Kubernetes Secrets and the control plane log group.
-resource "aws_kms_key" "this" {
-  description             = "${var.name_prefix} EKS secrets and control plane logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+module "kms" {
+  source = "../kms_key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsUse"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
-          }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name_prefix}-eks"
-  target_key_id = aws_kms_key.this.key_id
+  description           = "${var.name_prefix} EKS secrets and control plane logs"
+  alias_name            = "${var.name_prefix}-eks"
+  allow_cloudwatch_logs = true
 }
 
 # Created before the cluster, or EKS creates it unencrypted and unbounded.
@@ -100,7 +72,7 @@ resource "aws_cloudwatch_log_group" "cluster" {
 
   name              = "/aws/eks/${local.cluster_name}/cluster"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.kms.arn
 }
 
 # ---------------------------------------------------------- security groups
@@ -164,7 +136,7 @@ resource "aws_eks_cluster" "this" {
 
   encryption_config {
     provider {
-      key_arn = aws_kms_key.this.arn
+      key_arn = module.kms.arn
     }
     resources = ["secrets"]
   }
@@ -191,14 +163,11 @@ resource "aws_eks_cluster" "this" {
 
 # --------------------------------------------------------------------- IRSA
 
-data "tls_certificate" "oidc" {
-  url = aws_eks_cluster.this.identity[0].oidc[0].issuer
-}
-
+# No thumbprint_list: IAM trusts the EKS OIDC issuer's certificate through
+# its own root CAs, and the provider leaves the list to AWS.
 resource "aws_iam_openid_connect_provider" "this" {
-  url             = aws_eks_cluster.this.identity[0].oidc[0].issuer
-  client_id_list  = ["sts.amazonaws.com"]
-  thumbprint_list = [data.tls_certificate.oidc.certificates[0].sha1_fingerprint]
+  url            = aws_eks_cluster.this.identity[0].oidc[0].issuer
+  client_id_list = ["sts.amazonaws.com"]
 
   tags = { Name = "${local.cluster_name}-irsa" }
 }
@@ -303,10 +272,10 @@ resource "aws_eks_node_group" "this" {
 resource "aws_eks_addon" "before_nodes" {
   for_each = local.addons_before_nodes
 
-  cluster_name                = aws_eks_cluster.this.name
-  addon_name                  = each.key
-  addon_version               = lookup(var.addon_versions, each.key, null)
-  service_account_role_arn    = each.value # vpc-cni: its own IRSA role, so the node role needs no ENI permissions
+  cluster_name             = aws_eks_cluster.this.name
+  addon_name               = each.key
+  addon_version            = lookup(var.addon_versions, each.key, null)
+  service_account_role_arn = each.value # vpc-cni: its own IRSA role, so the node role needs no ENI permissions
   # The VPC CNI enforces the NetworkPolicies in deploy/k8s only when told to.
   configuration_values        = each.key == "vpc-cni" ? jsonencode({ enableNetworkPolicy = "true" }) : null
   resolve_conflicts_on_create = "OVERWRITE"

@@ -227,40 +227,12 @@ resource "aws_vpc_endpoint" "interface" {
 
 # --------------------------------------------------------------- flow logs
 
-resource "aws_kms_key" "logs" {
-  description             = "${var.name_prefix} VPC flow logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+module "logs_kms" {
+  source = "../kms_key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsUse"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"
-          }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "logs" {
-  name          = "alias/${var.name_prefix}-network-logs"
-  target_key_id = aws_kms_key.logs.key_id
+  description           = "${var.name_prefix} VPC flow logs"
+  alias_name            = "${var.name_prefix}-network-logs"
+  allow_cloudwatch_logs = true
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
@@ -268,7 +240,7 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 
   name              = "/aws/vpc/${var.name_prefix}/flow-logs"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.logs.arn
+  kms_key_id        = module.logs_kms.arn
 }
 
 data "aws_iam_policy_document" "flow_logs_assume" {

@@ -10,55 +10,29 @@
 #   ElastiCache   DatabaseMemoryUsagePercentage of every node
 #   SQS           messages in the dead-letter queue (failed purges)
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-
 locals {
-  account_id    = data.aws_caller_identity.current.account_id
-  partition     = data.aws_partition.current.partition
   alarm_actions = [aws_sns_topic.alarms.arn]
 }
 
 # ---------------------------------------------------------------- SNS topic
 
-resource "aws_kms_key" "sns" {
-  description             = "${var.name_prefix} alarm topic"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
+module "sns_kms" {
+  source = "../kms_key"
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        # CloudWatch alarms publish to the encrypted topic.
-        Sid       = "CloudWatchAlarmsPublish"
-        Effect    = "Allow"
-        Principal = { Service = "cloudwatch.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
-        Resource  = "*"
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "sns" {
-  name          = "alias/${var.name_prefix}-alarms"
-  target_key_id = aws_kms_key.sns.key_id
+  description = "${var.name_prefix} alarm topic"
+  alias_name  = "${var.name_prefix}-alarms"
+  service_principals = {
+    # CloudWatch alarms publish to the encrypted topic.
+    CloudWatchAlarmsPublish = {
+      service = "cloudwatch.amazonaws.com"
+      actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    }
+  }
 }
 
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name_prefix}-alarms"
-  kms_master_key_id = aws_kms_key.sns.arn
+  kms_master_key_id = module.sns_kms.arn
 }
 
 resource "aws_sns_topic_subscription" "email" {

@@ -181,44 +181,12 @@ resource "aws_wafv2_web_acl" "this" {
 
 # ------------------------------------------------------------------ logging
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
+module "logs_kms" {
+  source = "../kms_key"
 
-resource "aws_kms_key" "logs" {
-  description             = "${var.name} WAF logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministration"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsUse"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${data.aws_region.current.name}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = {
-          ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:*"
-          }
-        }
-      },
-    ]
-  })
-}
-
-resource "aws_kms_alias" "logs" {
-  name          = "alias/${var.name}-logs"
-  target_key_id = aws_kms_key.logs.key_id
+  description           = "${var.name} WAF logs"
+  alias_name            = "${var.name}-logs"
+  allow_cloudwatch_logs = true
 }
 
 # WAF requires the aws-waf-logs- prefix. WAF adds the statement it needs to
@@ -230,7 +198,7 @@ resource "aws_cloudwatch_log_group" "this" {
 
   name              = "aws-waf-logs-${var.name}"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.logs.arn
+  kms_key_id        = module.logs_kms.arn
 }
 
 resource "aws_wafv2_web_acl_logging_configuration" "this" {

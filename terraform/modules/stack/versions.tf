@@ -1,0 +1,13 @@
+terraform {
+  required_version = ">= 1.11"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 5.90"
+      # aws: the deployment region; aws.us_east_1: CloudFront-scoped
+      # resources (modules/edge), which must live in us-east-1.
+      configuration_aliases = [aws.us_east_1]
+    }
+  }
+}
