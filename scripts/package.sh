@@ -11,9 +11,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! command -v cargo-lambda >/dev/null 2>&1; then
-  echo "package.sh: installing cargo-lambda and ziglang from PyPI" >&2
-  python3 -m pip install --quiet cargo-lambda ziglang
+CARGO_LAMBDA_VERSION=1.9.2
+ZIGLANG_VERSION=0.17.1
+if [[ "$(cargo lambda --version 2>/dev/null)" != "cargo-lambda $CARGO_LAMBDA_VERSION"* ]]; then
+  echo "package.sh: installing cargo-lambda $CARGO_LAMBDA_VERSION and ziglang $ZIGLANG_VERSION from PyPI" >&2
+  python3 -m pip install --quiet "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
 fi
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||
   rustup target add aarch64-unknown-linux-gnu
