@@ -9,6 +9,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# A CLI configuration named but missing only makes every command warn.
+if [[ -n ${TF_CLI_CONFIG_FILE:-} && ! -e $TF_CLI_CONFIG_FILE ]]; then
+  unset TF_CLI_CONFIG_FILE
+fi
 terraform version | head -n 1
 terraform fmt -check -recursive -diff terraform
 
