@@ -13,7 +13,6 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, Once};
@@ -25,7 +24,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
 
-use crate::pki::TestPki;
+use crate::pki::{CertFiles, TestPki};
 
 pub const DEFAULT_DATABASE_URL: &str = "mysql://root@127.0.0.1:3306";
 pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -302,9 +301,7 @@ pub struct RedisServer {
 /// A TLS-only server's certificate files and AUTH password.
 #[derive(Clone)]
 struct RedisTls {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
+    files: CertFiles,
     password: String,
 }
 
@@ -318,9 +315,7 @@ impl RedisServer {
     /// encryption does; `url` is `rediss://:<password>@127.0.0.1:<port>`.
     pub async fn start_tls(pki: &TestPki, password: &str) -> RedisServer {
         let tls = RedisTls {
-            ca: pki.ca(),
-            cert: pki.server_cert(),
-            key: pki.server_key(),
+            files: pki.files.clone(),
             password: password.to_owned(),
         };
         RedisServer::start_on(free_port(), Some(tls)).await
@@ -356,11 +351,11 @@ impl RedisServer {
                 command
                     .args(["--port", "0", "--tls-port", &port.to_string()])
                     .arg("--tls-cert-file")
-                    .arg(&tls.cert)
+                    .arg(&tls.files.cert)
                     .arg("--tls-key-file")
-                    .arg(&tls.key)
+                    .arg(&tls.files.key)
                     .arg("--tls-ca-cert-file")
-                    .arg(&tls.ca)
+                    .arg(&tls.files.ca)
                     .args(["--tls-auth-clients", "no"])
                     .args(["--requirepass", &tls.password]);
                 format!("rediss://:{}@127.0.0.1:{port}", tls.password)

@@ -7,20 +7,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::helpers::free_port;
-use crate::pki::TestPki;
+use crate::pki::{CertFiles, TestPki};
 
 pub struct MariaDbServer {
     dir: PathBuf,
     pub port: u16,
     child: Option<Child>,
-    tls: Option<Tls>,
-}
-
-/// The certificate files of a TLS-only server.
-struct Tls {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
+    /// Set for a TLS-only server.
+    tls: Option<CertFiles>,
 }
 
 impl MariaDbServer {
@@ -32,15 +26,10 @@ impl MariaDbServer {
     /// A server that accepts TLS connections only
     /// (`require_secure_transport`), presenting `pki`'s server certificate.
     pub async fn start_tls(pki: &TestPki) -> MariaDbServer {
-        MariaDbServer::start_with(Some(Tls {
-            ca: pki.ca(),
-            cert: pki.server_cert(),
-            key: pki.server_key(),
-        }))
-        .await
+        MariaDbServer::start_with(Some(pki.files.clone())).await
     }
 
-    async fn start_with(tls: Option<Tls>) -> MariaDbServer {
+    async fn start_with(tls: Option<CertFiles>) -> MariaDbServer {
         let dir =
             std::env::temp_dir().join(format!("et-mariadb-{}", crate::helpers::unique_name()));
         std::fs::create_dir_all(&dir).unwrap();

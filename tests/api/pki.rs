@@ -45,20 +45,29 @@ pub fn path_str(path: &Path) -> &str {
 /// for `127.0.0.1` and `localhost`: what a TLS-only MariaDB or Redis of
 /// the test's own presents.
 pub struct TestPki {
-    dir: TempDir,
+    _dir: TempDir,
+    pub files: CertFiles,
+}
+
+/// The PEM files a TLS server of the test's own is started with.
+#[derive(Clone)]
+pub struct CertFiles {
+    /// The CA certificate: what a client must trust.
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl TestPki {
     pub fn new() -> TestPki {
-        let pki = TestPki {
-            dir: TempDir::new(),
-        };
+        let dir = TempDir::new();
+        let path = |name: &str| dir.0.join(name);
         let (ca_key, ca, key, csr, cert) = (
-            pki.path("ca.key"),
-            pki.ca(),
-            pki.server_key(),
-            pki.path("server.csr"),
-            pki.server_cert(),
+            path("ca.key"),
+            path("ca.pem"),
+            path("server.key"),
+            path("server.csr"),
+            path("server.pem"),
         );
         openssl(&[
             "req",
@@ -91,7 +100,7 @@ impl TestPki {
             "-out",
             path_str(&csr),
         ]);
-        let extensions = pki.path("server.ext");
+        let extensions = path("server.ext");
         std::fs::write(
             &extensions,
             "basicConstraints=critical,CA:FALSE\n\
@@ -118,23 +127,9 @@ impl TestPki {
             "-out",
             path_str(&cert),
         ]);
-        pki
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.0.join(name)
-    }
-
-    /// The CA certificate (PEM): what a client must trust.
-    pub fn ca(&self) -> PathBuf {
-        self.path("ca.pem")
-    }
-
-    pub fn server_cert(&self) -> PathBuf {
-        self.path("server.pem")
-    }
-
-    pub fn server_key(&self) -> PathBuf {
-        self.path("server.key")
+        TestPki {
+            _dir: dir,
+            files: CertFiles { ca, cert, key },
+        }
     }
 }

@@ -33,7 +33,7 @@ async fn mysql_over_tls_verifies_the_server_certificate() {
             .env("DATABASE_SQL_MODE", SQL_MODE)
     };
 
-    let app = spawn_app(options().env("DB_CA_BUNDLE", path_str(&pki.ca()))).await;
+    let app = spawn_app(options().env("DB_CA_BUNDLE", path_str(&pki.files.ca))).await;
     let created = app
         .create_expense(USER, &expense_body("12.34", "EUR", "2026-11-28"))
         .await;
@@ -86,7 +86,7 @@ async fn rediss_with_auth_caches_and_verifies_the_server_certificate() {
     let pki = TestPki::new();
     let password = random_hex(32);
     let redis = RedisServer::start_tls(&pki, &password).await;
-    let ca = path_str(&pki.ca()).to_owned();
+    let ca = path_str(&pki.files.ca).to_owned();
 
     let app = spawn_app(
         AppOptions::default()
