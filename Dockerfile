@@ -29,20 +29,20 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY shared ./shared
 COPY server ./server
-COPY functions ./functions
+COPY lambda ./lambda
 COPY migrations ./migrations
 COPY tests ./tests
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p server -p migrate \
+    cargo build --release --locked -p server \
     && mkdir -p /out \
-    && cp target/release/server target/release/migrate /out/
+    && cp target/release/server /out/
 
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 LABEL org.opencontainers.image.title="expense-api" \
-      org.opencontainers.image.description="Expense tracker API server and migrate binaries" \
+      org.opencontainers.image.description="Expense tracker API server (server migrate prepares the database)" \
       org.opencontainers.image.licenses="Apache-2.0"
-COPY --from=build /out/server /out/migrate /usr/local/bin/
+COPY --from=build /out/server /usr/local/bin/
 # nonroot:nonroot of the distroless image, numeric so that the kubelet can
 # verify runAsNonRoot without reading /etc/passwd.
 USER 65532:65532

@@ -3,14 +3,14 @@
 # on this host (deploy/docker/Dockerfile.prebuilt), into buildah's local
 # storage; optionally also writes it to an OCI archive.
 #
-#   cargo build --release --locked -p server -p migrate     # first (not done here)
+#   cargo build --release --locked -p server     # first (not done here)
 #   scripts/build_image.sh [--arch amd64|arm64] [--tag NAME:TAG] [--base IMAGE]
 #                          [--archive FILE.tar]
 #
 #   --arch     architecture of the image (default: this host's). The EKS
 #              module's default nodes are Graviton (arm64): on an x86_64 host
 #              cross-compile first, e.g. `cargo lambda build --release --arm64
-#              -p server -p migrate` (zig links against an old glibc); the
+#              -p server` (zig links against an old glibc); the
 #              binaries are then taken from target/aarch64-unknown-linux-gnu/
 #              release. Dockerfile.prebuilt runs nothing, so no emulation is
 #              needed to build a foreign-architecture image.
@@ -93,13 +93,13 @@ case "$arch" in
 esac
 if [[ "$arch" == "$host_arch" ]]; then
   release="${CARGO_TARGET_DIR:-target}/release"
-  build_hint="cargo build --release --locked -p server -p migrate"
+  build_hint="cargo build --release --locked -p server"
 else
   release="${CARGO_TARGET_DIR:-target}/$triple/release"
-  build_hint="cargo lambda build --release --$arch -p server -p migrate (or cargo build --target $triple)"
+  build_hint="cargo lambda build --release --$arch -p server (or cargo build --target $triple)"
 fi
 missing=0
-for bin in server migrate; do
+for bin in server; do
   if [[ ! -x "$release/$bin" ]]; then
     say "missing $release/$bin: run '$build_hint' first"
     missing=1
@@ -135,7 +135,7 @@ fi
 # 4. build from a context of just the two binaries
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT
-cp "$release/server" "$release/migrate" "$context/"
+cp "$release/server" "$context/"
 buildah bud --pull=never --arch "$arch" --from "$base" -f deploy/docker/Dockerfile.prebuilt -t "$tag" "$context"
 if [[ -n "$archive" ]]; then
   buildah push "$tag" "oci-archive:$archive:$tag"

@@ -12,16 +12,17 @@ drift apart:
   the routes' (alb_path_pattern, method, priority) triples;
 - each rule forwards to a target group whose one target is the `live` alias
   of the function that routes.json names (a function is known by its
-  Metadata.BuildProperties.Binary, the crate under functions/);
+  Handler, which the one `bootstrap` binary reads as `_HANDLER`);
 - every rule also requires the X-Origin-Verify header, and one header-only
   rule, after all the others, forwards to the fallback function;
 - each target group has an invoke permission for the same alias, limited
   to that target group's ARN, which the target group depends on; its name
   fits in 32 characters at the longest NamePrefix;
 - every route function, the fallback and the direct functions exist as
-  AWS::Serverless::Function built with rust-cargolambda, from a crate that
-  exists, and no other function does; the direct functions are not behind
-  the load balancer.
+  AWS::Serverless::Function built with rust-cargolambda from the one
+  binary `bootstrap`, with identical Metadata (so SAM builds it once), and
+  no other function does; the direct functions are not behind the load
+  balancer.
 
 Exits 0 when everything agrees, 1 with the list of mismatches. Needs PyYAML.
 """
@@ -43,6 +44,7 @@ TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
 LISTENER_RULE = "AWS::ElasticLoadBalancingV2::ListenerRule"
 PERMISSION = "AWS::Lambda::Permission"
 BUILD_METHOD = "rust-cargolambda"
+BINARY = "bootstrap"  # the one Lambda binary (the lambda/ package)
 ORIGIN_HEADER = "X-Origin-Verify"
 ORIGIN_SECRET_PARAM = "OriginVerifySecret"
 LISTENER_PARAM = "AlbListenerArn"
@@ -126,42 +128,50 @@ class Checker:
     # -- functions ---------------------------------------------------------
 
     def check_functions(self) -> dict[str, str]:
-        """Checks the functions; returns logical ID -> function (crate) name."""
+        """Checks the functions; returns logical ID -> function (handler) name."""
         route_fns = [r["function"] for r in self.routes["routes"]]
         expected = set(route_fns) | {self.routes["fallback_function"]} | set(self.routes["direct_functions"])
         global_fn = ((self.template.get("Globals") or {}).get("Function")) or {}
 
         names: dict[str, str] = {}
+        first_metadata = None
         for lid, res in self.of_type(SERVERLESS_FUNCTION).items():
             metadata = res.get("Metadata") or {}
             props = res.get("Properties") or {}
             binary = (metadata.get("BuildProperties") or {}).get("Binary")
-            if not binary:
-                self.error(f"function {lid}: no Metadata.BuildProperties.Binary naming its crate")
-                continue
+            if binary != BINARY:
+                self.error(f"function {lid}: Metadata.BuildProperties.Binary is {binary!r}, not {BINARY!r}")
             if metadata.get("BuildMethod") != BUILD_METHOD:
                 self.error(
-                    f"function {lid} ({binary}): Metadata.BuildMethod is "
+                    f"function {lid}: Metadata.BuildMethod is "
                     f"{metadata.get('BuildMethod')!r}, not {BUILD_METHOD!r}"
                 )
-            if binary in names.values():
-                other = next(k for k, v in names.items() if v == binary)
-                self.error(f"functions {other} and {lid} both build {binary}")
-            names[lid] = binary
-            if binary not in expected:
+            # SAM builds once for functions whose build definitions
+            # (Metadata included) are identical.
+            if first_metadata is None:
+                first_metadata = (lid, metadata)
+            elif metadata != first_metadata[1]:
+                self.error(f"function {lid}: Metadata differs from {first_metadata[0]}'s, so SAM would build it separately")
+            handler = props.get("Handler")
+            if not handler:
+                self.error(f"function {lid}: no Handler naming its function")
+                continue
+            if handler in names.values():
+                other = next(k for k, v in names.items() if v == handler)
+                self.error(f"functions {other} and {lid} both have the handler {handler}")
+            names[lid] = handler
+            if handler not in expected:
                 self.error(
-                    f"function {lid} builds {binary!r}, which routes.json does not name "
+                    f"function {lid} has the handler {handler!r}, which routes.json does not name "
                     "(not a route, the fallback or a direct function)"
                 )
-            elif not os.path.isfile(os.path.join(ROOT, "functions", binary, "Cargo.toml")):
-                self.error(f"function {lid}: no crate functions/{binary}/Cargo.toml")
             code_uri = props.get("CodeUri", global_fn.get("CodeUri"))
             if code_uri is None:
-                self.error(f"function {lid} ({binary}): no CodeUri (here or in Globals)")
+                self.error(f"function {lid} ({handler}): no CodeUri (here or in Globals)")
             fn_name = sub_text(props.get("FunctionName"))
-            if fn_name is not None and not fn_name.endswith(binary):
+            if fn_name is not None and not fn_name.endswith(handler):
                 self.error(
-                    f"function {lid}: FunctionName {fn_name!r} does not end with its crate name {binary!r}"
+                    f"function {lid}: FunctionName {fn_name!r} does not end with its handler {handler!r}"
                 )
 
         for name in sorted(expected - set(names.values())):

@@ -2,7 +2,7 @@
 # Deploys one environment with Terraform, in the order that keeps the
 # running release working (CI never runs this; it needs AWS credentials):
 #
-#   1. package     build every function (scripts/package.sh)
+#   1. package     build the one Lambda binary (scripts/package.sh)
 #   2. migrate     apply the new code's migrations with the new `migrate`
 #                  function BEFORE any other code changes. Migrations are
 #                  expand-only (new tables, columns with defaults, indexes),

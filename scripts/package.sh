@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Builds every Lambda function for arm64 (provided.al2023) as a zip, where
-# Terraform's api module looks for them (with CARGO_TARGET_DIR unset):
-#   target/lambda/<function>/bootstrap.zip
+# Builds the one Lambda binary every function runs, for arm64
+# (provided.al2023), as a zip where Terraform's api module looks for it
+# (with CARGO_TARGET_DIR unset):
+#   target/lambda/bootstrap/bootstrap.zip
+# Each function's handler (its name in routes.json) chooses its job. The
+# build leaves SQLite out (the bootstrap package's default features).
 #
-#   scripts/package.sh                 # every function
-#   scripts/package.sh get-expense     # only these
+#   scripts/package.sh
 #
 # Installs cargo-lambda and zig (its cross-linker) from PyPI, and the
-# aarch64 Rust target, when they are missing. Prints each zip's size.
+# aarch64 Rust target, when they are missing. Prints the zip's size.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,23 +22,9 @@ fi
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||
   rustup target add aarch64-unknown-linux-gnu
 
-# Every function is a package under functions/ (routes, fallback, migrate,
-# purge-idempotency): the same list routes.json and the templates use.
-if [[ $# -gt 0 ]]; then
-  functions=("$@")
-else
-  mapfile -t functions < <(find functions -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
-fi
-packages=()
-for function in "${functions[@]}"; do
-  packages+=(--package "$function")
-done
-
 # aws-lc's CPU-jitter entropy adds ~50 ms to cold starts; not needed here.
 export AWS_LC_SYS_NO_JITTER_ENTROPY=1
-cargo lambda build --release --arm64 --output-format zip "${packages[@]}"
-
-for function in "${functions[@]}"; do
-  zip="${CARGO_TARGET_DIR:-target}/lambda/$function/bootstrap.zip"
-  printf '%-22s %8s bytes\n' "$function" "$(stat -c %s "$zip")"
-done
+start=$SECONDS
+cargo lambda build --release --arm64 --output-format zip --package bootstrap
+zip="${CARGO_TARGET_DIR:-target}/lambda/bootstrap/bootstrap.zip"
+printf 'package.sh: %s: %s bytes, built in %ss\n' "$zip" "$(stat -c %s "$zip")" "$((SECONDS - start))"

@@ -1,5 +1,7 @@
 //! `server`: every route in one HTTP server, for local runs and the EKS
-//! image. `server` serves; `server token --user NAME` mints a local token.
+//! image. `server` serves; `server migrate` prepares the database once
+//! (the Kubernetes migration Job); `server token --user NAME` mints a local
+//! token.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -19,7 +21,7 @@ use shared::config::{Config, Runtime};
 use shared::http::problem::ApiError;
 use shared::http::{Scope, MAX_BODY_BYTES};
 
-const USAGE: &str = "usage: server [serve] | server token --user NAME [--hours N]";
+const USAGE: &str = "usage: server [serve] | server migrate | server token --user NAME [--hours N]";
 const DEMO_USER: &str = "demo-user";
 
 #[tokio::main]
@@ -27,6 +29,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
+        Some("migrate") => migrate().await,
         Some("token") => token(&args[1..]),
         Some(_) => Err(USAGE.to_owned()),
     };
@@ -34,6 +37,16 @@ async fn main() {
         eprintln!("server: {message}");
         std::process::exit(1);
     }
+}
+
+/// `server migrate`: provisions the database users (on RDS, when
+/// configured) and applies pending migrations, then exits.
+async fn migrate() -> Result<(), String> {
+    shared::telemetry::init();
+    let config = Config::from_env(Runtime::Server)?;
+    let applied = shared::jobs::prepare_database(&config).await?;
+    println!("applied {applied} migration(s)");
+    Ok(())
 }
 
 /// `server token --user NAME [--hours N]`: an HS256 token from JWT_SECRET.

@@ -9,7 +9,6 @@ use bytes::Bytes;
 
 use crate::auth::Verifier;
 use crate::cache::Cache;
-use crate::config::DB_STATEMENT_TIMEOUT;
 use crate::config::{Config, DatabaseSettings};
 use crate::store::{DynStore, SqlStore};
 
@@ -70,8 +69,16 @@ impl App {
 
 pub async fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String> {
     Ok(match settings {
+        #[cfg(feature = "sqlite")]
         DatabaseSettings::Sqlite(path) => {
-            Arc::new(SqlStore::sqlite(path, DB_STATEMENT_TIMEOUT).map_err(|e| e.to_string())?)
+            Arc::new(SqlStore::sqlite(path, crate::config::DB_STATEMENT_TIMEOUT).map_err(|e| e.to_string())?)
+        }
+        #[cfg(not(feature = "sqlite"))]
+        DatabaseSettings::Sqlite(_) => {
+            return Err(
+                "this build has no SQLite (Lambda builds use MySQL only): set DATABASE_URL to a mysql:// URL, or build with the sqlite feature"
+                    .into(),
+            )
         }
         DatabaseSettings::Mysql(mysql) => {
             Arc::new(SqlStore::mysql(mysql).await.map_err(|e| e.to_string())?)

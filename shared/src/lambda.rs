@@ -1,13 +1,21 @@
-//! The Lambda side: an ALB (or API Gateway HTTP API) event becomes the
+//! The Lambda side. Every function runs the same binary (`bootstrap`); the
+//! function's `Handler` setting, which the `provided.al2023` runtime passes
+//! to the process as `_HANDLER`, says which of its jobs it does: one
+//! route's operation, the fallback (every route), `migrate` or
+//! `purge-idempotency`. An ALB (or API Gateway HTTP API) event becomes the
 //! shared request type, runs through the shared router, and goes back.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use lambda_http::{service_fn, Body, RequestExt};
+use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
+use lambda_http::{Body, RequestExt};
+use serde_json::{json, Value};
 
-use crate::app::App;
-use crate::config::{Config, Runtime};
+use crate::app::{open_store, App};
+use crate::config::{Config, DatabaseSettings, Runtime};
+use crate::domain::now_micros;
+use crate::http::routes::{Operation, FALLBACK_FUNCTION, MIGRATE_FUNCTION, PURGE_FUNCTION};
 use crate::http::{Scope, MAX_BODY_BYTES};
 
 /// Serves one Lambda request (the function's handler; tests call it with
@@ -50,15 +58,144 @@ pub async fn handle(
     lambda_http::Response::from_parts(parts, body)
 }
 
-/// The whole `main` of a Lambda function: build the app once, outside the
-/// handler, then serve invocations with it until the container is retired.
-pub async fn run(scope: Scope) -> Result<(), lambda_http::Error> {
+/// What one Lambda function does, chosen by its handler name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handler {
+    /// ALB requests: one operation (a route's function) or every one (the
+    /// fallback, and `cargo lambda watch`, which sets no handler).
+    Requests(Scope),
+    /// Prepare the database for a release (any event).
+    Migrate,
+    /// Delete expired idempotency keys (any event, e.g. a schedule).
+    PurgeIdempotency,
+}
+
+impl Handler {
+    /// The handler for a `_HANDLER` value: a function name of the route
+    /// table, `fallback`, `migrate` or `purge-idempotency`. Unset or empty
+    /// serves every operation: `cargo lambda watch` sets no handler.
+    pub fn named(name: Option<&str>) -> Result<Handler, StartError> {
+        let name = name.map(str::trim).unwrap_or_default();
+        Ok(match name {
+            "" | FALLBACK_FUNCTION => Handler::Requests(Scope::All),
+            MIGRATE_FUNCTION => Handler::Migrate,
+            PURGE_FUNCTION => Handler::PurgeIdempotency,
+            _ => Handler::Requests(Scope::Only(
+                Operation::for_function(name)
+                    .ok_or_else(|| StartError::UnknownHandler(name.to_owned()))?,
+            )),
+        })
+    }
+
+    pub fn from_env() -> Result<Handler, StartError> {
+        Handler::named(std::env::var("_HANDLER").ok().as_deref())
+    }
+}
+
+/// Why a Lambda process could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("unknown handler {0:?}: set the function's Handler to a function name of routes.json, {FALLBACK_FUNCTION}, {MIGRATE_FUNCTION} or {PURGE_FUNCTION}")]
+    UnknownHandler(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl From<String> for StartError {
+    fn from(message: String) -> StartError {
+        StartError::Setup(message)
+    }
+}
+
+/// The whole `main` of the `bootstrap` binary. Under a Lambda runtime
+/// (`AWS_LAMBDA_RUNTIME_API` set) it serves invocations until the
+/// container is retired; from a shell, `migrate` and `purge-idempotency`
+/// run once (`bootstrap migrate`, or `_HANDLER=migrate bootstrap`).
+pub async fn main() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
+    let from_shell = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none();
+    let handler = match std::env::args().nth(1) {
+        Some(name) if from_shell => Handler::named(Some(&name))?,
+        _ => Handler::from_env()?,
+    };
     let config = Config::from_env(Runtime::Lambda)?;
-    let app = Arc::new(App::build(&config).await?);
-    lambda_http::run(service_fn(move |request| {
+    match handler {
+        Handler::Requests(scope) => serve(&config, scope).await,
+        Handler::Migrate if from_shell => {
+            let applied = crate::jobs::prepare_database(&config).await?;
+            println!("applied {applied} migration(s)");
+            Ok(())
+        }
+        Handler::Migrate => {
+            lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
+                let config = config.clone();
+                async move {
+                    let applied = crate::jobs::prepare_database(&config).await?;
+                    tracing::info!(applied, "database prepared");
+                    Ok::<_, lambda_http::Error>(json!({ "applied": applied }))
+                }
+            }))
+            .await
+        }
+        Handler::PurgeIdempotency => {
+            let store = open_store(&config.database).await?;
+            if from_shell {
+                let purged = store.purge_idempotency(now_micros()).await?;
+                println!("purged {purged} expired key(s)");
+                return Ok(());
+            }
+            lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
+                let store = store.clone();
+                async move {
+                    let purged = store.purge_idempotency(now_micros()).await?;
+                    tracing::info!(purged, "expired idempotency keys purged");
+                    Ok::<_, lambda_http::Error>(json!({ "purged": purged }))
+                }
+            }))
+            .await
+        }
+    }
+}
+
+/// Request functions: build the app once, outside the handler, then serve
+/// invocations with it.
+async fn serve(config: &Config, scope: Scope) -> Result<(), lambda_http::Error> {
+    let app = Arc::new(App::build(config).await?);
+    if matches!(config.database, DatabaseSettings::Sqlite(_)) {
+        // Only local runs (`cargo lambda watch --features sqlite`) have an
+        // embedded database: prepare it as `server` does.
+        app.store.migrate().await?;
+    }
+    lambda_http::run(lambda_http::service_fn(move |request| {
         let app = Arc::clone(&app);
         async move { Ok::<_, std::convert::Infallible>(handle(&app, scope, request).await) }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handler_names_choose_the_job() {
+        assert_eq!(
+            Handler::named(Some("get-expense")).unwrap(),
+            Handler::Requests(Scope::Only(Operation::GetExpense))
+        );
+        assert_eq!(
+            Handler::named(Some("fallback")).unwrap(),
+            Handler::Requests(Scope::All)
+        );
+        assert_eq!(Handler::named(None).unwrap(), Handler::Requests(Scope::All));
+        assert_eq!(Handler::named(Some("migrate")).unwrap(), Handler::Migrate);
+        assert_eq!(
+            Handler::named(Some("purge-idempotency")).unwrap(),
+            Handler::PurgeIdempotency
+        );
+        assert!(matches!(
+            Handler::named(Some("bootstrap")),
+            Err(StartError::UnknownHandler(_))
+        ));
+    }
 }

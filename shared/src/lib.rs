@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod handlers;
 pub mod http;
+pub mod jobs;
 pub mod lambda;
 pub mod openapi;
 pub mod provision;

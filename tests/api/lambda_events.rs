@@ -6,10 +6,9 @@ use serde_json::Value;
 use shared::app::App;
 use shared::auth::AuthSettings;
 use shared::config::{Config, DatabaseSettings};
-use shared::http::routes::{
-    Operation, FALLBACK_FUNCTION, MIGRATE_FUNCTION, PURGE_FUNCTION, ROUTES,
-};
+use shared::http::routes::{FALLBACK_FUNCTION, MIGRATE_FUNCTION, PURGE_FUNCTION, ROUTES};
 use shared::http::Scope;
+use shared::lambda::Handler;
 
 /// The secret the fixtures' tokens are signed with (events/README.md).
 const FIXTURE_SECRET: &str = "events-fixture-secret";
@@ -43,11 +42,11 @@ fn event_text(function: &str, id: Option<&str>) -> String {
     }
 }
 
+/// The scope the `bootstrap` binary serves when `_HANDLER` is `function`.
 fn scope_of(function: &str) -> Scope {
-    if function == FALLBACK_FUNCTION {
-        Scope::All
-    } else {
-        Scope::Only(Operation::for_function(function).expect("a function of the route table"))
+    match Handler::named(Some(function)) {
+        Ok(Handler::Requests(scope)) => scope,
+        other => panic!("{function} is no request function: {other:?}"),
     }
 }
 

@@ -17,6 +17,7 @@ mod failures;
 mod idempotency;
 mod isolation;
 mod lambda_events;
+mod lambda_runtime;
 mod list;
 mod mariadb_server;
 mod non_ascii_ids;

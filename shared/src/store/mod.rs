@@ -8,6 +8,7 @@ pub mod migrate;
 pub mod mysql;
 pub mod sql;
 mod sql_store;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
 use std::sync::Arc;

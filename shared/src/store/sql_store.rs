@@ -11,6 +11,7 @@ use super::backend::{Backend, Row, Tx};
 use super::iam::{RdsIamTokens, SystemClock};
 use super::mysql::{MysqlBackend, MysqlSettings};
 use super::sql::{self, Param, SUM_SPLIT};
+#[cfg(feature = "sqlite")]
 use super::sqlite::SqliteBackend;
 use super::{Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome};
 use crate::domain::budget::{Budget, BudgetStatus};
@@ -35,6 +36,7 @@ impl SqlStore {
         }
     }
 
+    #[cfg(feature = "sqlite")]
     pub fn sqlite(location: &str, statement_timeout: Duration) -> Result<SqlStore, StoreError> {
         Ok(SqlStore::new(
             Arc::new(SqliteBackend::open(location)?),

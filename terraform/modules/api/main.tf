@@ -7,9 +7,11 @@
 # the deploy pipeline; `purge-idempotency`, invoked hourly by EventBridge).
 #
 # Every function:
-#   - runs the cargo-lambda build output <package_dir>/<name>/bootstrap.zip
-#     (`cargo lambda build --release --arm64 --output-format zip`) on
-#     provided.al2023 / arm64, publishes a version, and is reached only
+#   - runs the ONE cargo-lambda build output <package_dir>/bootstrap/bootstrap.zip
+#     (`cargo lambda build --release --arm64 --output-format zip -p bootstrap`,
+#     see scripts/package.sh) on provided.al2023 / arm64, with its own name as
+#     the handler (`_HANDLER` chooses the operation the binary serves),
+#     publishes a version, and is reached only
 #     through its `live` alias;
 #   - runs in the private subnets with the Lambda security group (egress to
 #     the RDS Proxy, Redis and HTTPS only);
@@ -86,8 +88,9 @@ locals {
     for name in local.function_keys : name => {
       is_migrate = name == local.migrate_function
       is_purge   = name == local.purge_function
-      package    = "${local.package_dir}/${name}/bootstrap.zip"
-      timeout    = name == local.migrate_function ? var.migrate_timeout_seconds : var.lambda_timeout_seconds
+      # Every function runs the same artifact; the handler picks its job.
+      package = "${local.package_dir}/bootstrap/bootstrap.zip"
+      timeout = name == local.migrate_function ? var.migrate_timeout_seconds : var.lambda_timeout_seconds
       # One migration (and one purge) at a time; the request functions share
       # var.reserved_concurrency each (-1: no reservation).
       reserved = contains([local.migrate_function, local.purge_function], name) ? 1 : var.reserved_concurrency
@@ -288,7 +291,7 @@ resource "aws_lambda_function" "this" {
 
   runtime       = "provided.al2023"
   architectures = ["arm64"]
-  handler       = "bootstrap"
+  handler       = each.key
   filename      = each.value.package
   # try(): plan works before the packages are built (the apply needs them).
   source_code_hash = try(filebase64sha256(each.value.package), null)

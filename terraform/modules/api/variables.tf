@@ -10,7 +10,7 @@ variable "routes_file" {
 }
 
 variable "package_dir" {
-  description = "Directory of cargo lambda's zips (<package_dir>/<function>/bootstrap.zip); null means <repo>/target/lambda as seen from terraform/envs/<env>."
+  description = "Directory of cargo lambda's output: every function runs <package_dir>/bootstrap/bootstrap.zip; null means <repo>/target/lambda as seen from terraform/envs/<env>."
   type        = string
   default     = null
 }

@@ -1,6 +1,8 @@
-//! `migrate`: prepares the database for a release. In Lambda (any event)
-//! it answers `{"applied": N}`; from a shell it runs once and exits.
+//! The jobs that are not HTTP requests: preparing the database for a
+//! release (the `migrate` Lambda handler and `server migrate`) and purging
+//! expired idempotency keys (the `purge-idempotency` handler).
 //!
+//! Preparing the database:
 //! 1. On RDS (when `DB_MASTER_SECRET_ARN` is set): as the master user,
 //!    create the database and the users `expense_app` (data only) and
 //!    `expense_migrator` (schema), with the passwords from their Secrets
@@ -13,14 +15,13 @@
 //! 2. Apply pending migrations to `DATABASE_URL` under the migration lock
 //!    (on AWS: as `expense_migrator` through RDS Proxy with an IAM token).
 
-use lambda_http::lambda_runtime::{self, service_fn, LambdaEvent};
 use mysql_async::OptsBuilder;
-use serde_json::{json, Value};
-use shared::config::{Config, DatabaseSettings, Runtime};
-use shared::provision::{provision_users, DbUser};
-use shared::secrets::{read_secret, secret_field};
-use shared::store::iam::{PasswordSource, RdsIamTokens};
-use shared::store::mysql::tls_opts;
+
+use crate::config::{Config, DatabaseSettings};
+use crate::provision::{provision_users, DbUser};
+use crate::secrets::{read_secret, secret_field};
+use crate::store::iam::{PasswordSource, RdsIamTokens};
+use crate::store::mysql::tls_opts;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -77,27 +78,9 @@ async fn provision(config: &Config) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-async fn prepare(config: &Config) -> Result<usize, String> {
+/// Provisions the users (on RDS) and applies pending migrations; returns
+/// how many were applied.
+pub async fn prepare_database(config: &Config) -> Result<usize, String> {
     provision(config).await?;
-    shared::app::migrate(config).await
-}
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init();
-    let config = Config::from_env(Runtime::Lambda)?;
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
-        let applied = prepare(&config).await?;
-        println!("applied {applied} migration(s)");
-        return Ok(());
-    }
-    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
-        let config = config.clone();
-        async move {
-            let applied = prepare(&config).await?;
-            lambda_http::tracing::info!(applied, "database prepared");
-            Ok::<_, lambda_http::Error>(json!({ "applied": applied }))
-        }
-    }))
-    .await
+    crate::app::migrate(config).await
 }

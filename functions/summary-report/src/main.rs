@@ -1,9 +1,0 @@
-//! Lambda function `summary-report`: serves `GET /v1/reports/summary` behind the ALB.
-
-use shared::http::routes::Operation;
-use shared::http::Scope;
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(Scope::Only(Operation::SummaryReport)).await
-}
