@@ -97,14 +97,6 @@ impl Handler {
 pub enum StartError {
     #[error("unknown handler {0:?}: set the function's Handler to a function name of routes.json, {FALLBACK_FUNCTION}, {MIGRATE_FUNCTION} or {PURGE_FUNCTION}")]
     UnknownHandler(String),
-    #[error("{0}")]
-    Setup(String),
-}
-
-impl From<String> for StartError {
-    fn from(message: String) -> StartError {
-        StartError::Setup(message)
-    }
 }
 
 /// The whole `main` of the `bootstrap` binary. Under a Lambda runtime
