@@ -104,7 +104,7 @@ for bin in server; do
     say "missing $release/$bin: run '$build_hint' first"
     missing=1
   elif command -v readelf >/dev/null 2>&1; then
-    if ! readelf -h "$release/$bin" | grep -q "Machine:.*$machine"; then
+    if ! readelf -h "$release/$bin" | grep "Machine:.*$machine" >/dev/null; then
       say "$release/$bin is not a $arch ($machine) binary"
       missing=1
     fi

@@ -19,7 +19,7 @@ if [[ "$(cargo lambda --version 2>/dev/null)" != "cargo-lambda $CARGO_LAMBDA_VER
   echo "package.sh: installing cargo-lambda $CARGO_LAMBDA_VERSION and ziglang $ZIGLANG_VERSION from PyPI" >&2
   python3 -m pip install --quiet "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
 fi
-rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||
+rustup target list --installed | grep -x aarch64-unknown-linux-gnu >/dev/null ||
   rustup target add aarch64-unknown-linux-gnu
 
 # aws-lc's CPU-jitter entropy adds ~50 ms to cold starts; not needed here.

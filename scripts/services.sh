@@ -111,7 +111,7 @@ start_mariadb() {
   fi
   log "starting MariaDB (log: $STATE_DIR/mariadbd.log)"
   local output=()
-  if start-stop-daemon --help 2>&1 | grep -q -- '--output'; then
+  if start-stop-daemon --help 2>&1 | grep -- '--output' >/dev/null; then
     output=(--output "$STATE_DIR/mariadbd.log")
   fi
   # --user=mysql: Debian's stock config may not name the user, and mariadbd

@@ -13,7 +13,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [[ -n ${TF_CLI_CONFIG_FILE:-} && ! -e $TF_CLI_CONFIG_FILE ]]; then
   unset TF_CLI_CONFIG_FILE
 fi
-terraform version | head -n 1
+# No version check against the network, and the first line printed without
+# a pipe into head: under pipefail, head closing early kills terraform with
+# SIGPIPE (exit 141) whenever it is still writing.
+export CHECKPOINT_DISABLE=1
+tf_version=$(terraform version)
+echo "${tf_version%%$'\n'*}"
 terraform fmt -check -recursive -diff terraform
 
 work=$(mktemp -d)
