@@ -24,4 +24,7 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   env -u CARGO_TARGET_DIR cargo install cargo-nextest --locked
 fi
 
+# Every binary first: the Lambda tests run the real `bootstrap`, which cargo
+# builds for a test run only when the test is in its own package.
+cargo build --workspace --bins
 cargo nextest run --workspace --no-fail-fast "$@"

@@ -16,8 +16,9 @@ pub struct App {
     pub store: DynStore,
     pub cache: Option<Cache>,
     pub verifier: Verifier,
-    /// The OpenAPI document, rendered once.
-    pub openapi: Bytes,
+    /// The OpenAPI document, rendered on its first request, not at start:
+    /// most functions never serve it.
+    openapi: std::sync::OnceLock<Bytes>,
     /// Set when the process is shutting down: `/health` then answers 503
     /// so load balancers stop sending new requests.
     draining: AtomicBool,
@@ -53,9 +54,15 @@ impl App {
             store,
             cache,
             verifier: Verifier::new(auth).await?,
-            openapi: Bytes::from(crate::openapi::document().to_string()),
+            openapi: std::sync::OnceLock::new(),
             draining: AtomicBool::new(false),
         })
+    }
+
+    pub fn openapi(&self) -> Bytes {
+        self.openapi
+            .get_or_init(|| Bytes::from(crate::openapi::document().to_string()))
+            .clone()
     }
 
     pub fn start_draining(&self) {

@@ -52,6 +52,10 @@ struct Link {
     manager: Mutex<Option<ConnectionManager>>,
     connecting: AtomicBool,
     last_attempt: Mutex<Option<Instant>>,
+    /// Set, and waiters woken, when the process's first attempt to connect
+    /// has ended (either way).
+    first_attempt_ended: AtomicBool,
+    first_attempt: tokio::sync::Notify,
 }
 
 /// A user's cache namespace at one generation, read before the database.
@@ -63,6 +67,12 @@ pub struct Generation {
 
 /// How long to wait between attempts to (re)connect.
 const RECONNECT_BACKOFF: Duration = Duration::from_secs(1);
+
+/// How long a write's invalidation waits for the process's first
+/// connection (a cold start: Redis is up, only not yet connected to).
+/// Skipping it would let other processes serve the old state for a TTL,
+/// which API.md allows only when Redis fails.
+const FIRST_CONNECT_WAIT: Duration = Duration::from_millis(500);
 
 impl Cache {
     /// `auth_token`: the AUTH password, when it is not in the URL.
@@ -145,7 +155,25 @@ impl Cache {
                 }
             }
             link.connecting.store(false, Ordering::Release);
+            if !link.first_attempt_ended.swap(true, Ordering::AcqRel) {
+                link.first_attempt.notify_waiters();
+            }
         });
+    }
+
+    /// The connection for a write's invalidation: as `connection`, but
+    /// while the process's first attempt to connect is under way it waits
+    /// for that attempt (at most `FIRST_CONNECT_WAIT`).
+    async fn connection_for_write(&self) -> Option<ConnectionManager> {
+        if let Some(manager) = self.connection() {
+            return Some(manager);
+        }
+        // Created before the check, so the wake-up cannot be missed.
+        let ended = self.link.first_attempt.notified();
+        if !self.link.first_attempt_ended.load(Ordering::Acquire) {
+            let _ = tokio::time::timeout(FIRST_CONNECT_WAIT, ended).await;
+        }
+        lock(&self.link.manager).clone()
     }
 
     /// Reads the user's current generation. `None` means "don't use the
@@ -186,7 +214,7 @@ impl Cache {
     /// being read. Called after each write, before it answers.
     pub async fn invalidate(&self, user: &UserId) {
         let key = format!("{}:gen", self.user_key(user));
-        let bumped: Option<u64> = match self.connection() {
+        let bumped: Option<u64> = match self.connection_for_write().await {
             Some(mut conn) => self.bounded("INCR generation", conn.incr(&key, 1)).await,
             None => None,
         };

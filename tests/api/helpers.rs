@@ -264,9 +264,23 @@ pub async fn redis_stat(url: &str, name: &str) -> u64 {
 }
 
 /// The keys one app wrote to the shared Redis, deleted when dropped.
-struct RedisPrefix {
+pub struct RedisPrefix {
     url: String,
     prefix: String,
+}
+
+impl RedisPrefix {
+    /// A new unique prefix (ending in `:`) on the shared Redis.
+    pub fn unique() -> RedisPrefix {
+        RedisPrefix {
+            url: test_redis_url(),
+            prefix: format!("{}:", unique_name()),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
 }
 
 impl Drop for RedisPrefix {

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use crate::helpers::TestDb;
+use crate::helpers::{test_redis_url, RedisPrefix, TestDb};
 
 const FIXTURE_SECRET: &str = "events-fixture-secret";
 
@@ -30,7 +30,7 @@ fn bootstrap_binary() -> std::path::PathBuf {
     let path = dir.join("bootstrap");
     assert!(
         path.exists(),
-        "{} is missing: build the workspace (cargo nextest run --workspace builds it)",
+        "{} is missing: run `cargo build --workspace --bins` first (scripts/test.sh does)",
         path.display()
     );
     path
@@ -87,6 +87,11 @@ struct Function {
 
 impl Function {
     async fn start(handler: &str, database_url: &str) -> Function {
+        Function::start_with(handler, database_url, &[]).await
+    }
+
+    /// As `start`, with more environment variables.
+    async fn start_with(handler: &str, database_url: &str, env: &[(&str, &str)]) -> Function {
         let (tx, rx) = mpsc::unbounded_channel();
         let runtime = Runtime {
             events: Arc::default(),
@@ -113,6 +118,7 @@ impl Function {
             .env("DATABASE_URL", database_url)
             .env("DATABASE_SQL_MODE", crate::helpers::SQL_MODE)
             .env("JWT_SECRET", FIXTURE_SECRET)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -213,4 +219,90 @@ async fn an_unknown_handler_does_not_start() {
         waited += Duration::from_millis(50);
     };
     assert!(!exit.success());
+}
+
+/// A TCP proxy to `target` that holds each new connection for `delay`
+/// before it passes anything: a Redis that is up but slow to connect to.
+async fn slow_to_connect(target: String, delay: Duration) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let target = target.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Ok(mut server) = tokio::net::TcpStream::connect(&target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    (url, task)
+}
+
+/// A write from a function that has only just started, before its Redis
+/// connection is up, still invalidates what other functions cached: the
+/// caller reads its write at once (API.md, "Consistency and the cache").
+#[tokio::test]
+async fn a_cold_function_s_first_write_invalidates_the_cache() {
+    let db = TestDb::create().await;
+    Function::start("migrate", &db.url)
+        .await
+        .invoke("{}".into())
+        .await;
+    let keys = RedisPrefix::unique();
+    let redis = test_redis_url();
+    // `redis://host:port[/db]`: the proxy goes to host:port, keeping the db.
+    let rest = redis
+        .strip_prefix("redis://")
+        .expect("a redis:// TEST_REDIS_URL");
+    let (redis_address, database) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let shared = [
+        ("CACHE_KEY_PREFIX", keys.prefix()),
+        ("REDIS_URL", redis.as_str()),
+    ];
+    let list_event = fixture("get-expense").replace(
+        "/v1/expenses/0192f0c4-7a2e-7cc3-9a57-3f1f6f4f2a10",
+        "/v1/expenses",
+    );
+    let mut reader = Function::start_with("list-expenses", &db.url, &shared).await;
+    let listed = |answer: Value| -> Value {
+        assert_eq!(status(&answer), 200, "{answer}");
+        serde_json::from_str::<Value>(answer["body"].as_str().unwrap()).unwrap()["items"].clone()
+    };
+    // The reader's Redis connection comes up; then its empty list is cached.
+    let mut cached = false;
+    for _ in 0..50 {
+        assert_eq!(listed(reader.invoke(list_event.clone()).await), json!([]));
+        let found = crate::helpers::redis_keys(&redis, keys.prefix()).await;
+        if found.iter().any(|k| !k.ends_with(":gen")) {
+            cached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cached, "the reader never cached its list");
+
+    let (proxy_url, proxy) =
+        slow_to_connect(redis_address.to_owned(), Duration::from_millis(200)).await;
+    let slow_url = format!("{proxy_url}{database}");
+    let writer_env = [
+        ("CACHE_KEY_PREFIX", keys.prefix()),
+        ("REDIS_URL", slow_url.as_str()),
+    ];
+    let mut writer = Function::start_with("create-expense", &db.url, &writer_env).await;
+    let created = writer.invoke(fixture("create-expense")).await;
+    assert_eq!(status(&created), 201, "{created}");
+    let id =
+        serde_json::from_str::<Value>(created["body"].as_str().unwrap()).unwrap()["id"].clone();
+
+    let items = listed(reader.invoke(list_event).await);
+    assert_eq!(
+        items
+            .as_array()
+            .map(|i| i.iter().map(|e| e["id"].clone()).collect::<Vec<_>>()),
+        Some(vec![id]),
+        "the list read right after the write must show it"
+    );
+    proxy.abort();
 }

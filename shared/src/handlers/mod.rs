@@ -27,7 +27,7 @@ pub type HandlerResult = Result<Response<Bytes>, ApiError>;
 pub async fn public(app: &App, operation: Operation) -> HandlerResult {
     match operation {
         Operation::Health => ops::health(app).await,
-        Operation::OpenApi => Ok(json_bytes(StatusCode::OK, app.openapi.clone())),
+        Operation::OpenApi => Ok(json_bytes(StatusCode::OK, app.openapi())),
         _ => Err(ApiError::Internal(format!("{operation:?} is not public"))),
     }
 }
