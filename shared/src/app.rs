@@ -36,6 +36,9 @@ impl App {
             .as_ref()
             .ok_or("token verification is not configured: set JWT_SECRET or JWT_JWKS_URL")?;
         let store = open_store(&config.database).await?;
+        // The database connects while the rest is set up and the first
+        // event is fetched.
+        store.warm_up();
         let cache = match &config.cache {
             None => None,
             Some(settings) => {

@@ -80,6 +80,9 @@ pub trait Tx: Send {
 #[async_trait]
 pub trait Backend: Send + Sync {
     fn dialect(&self) -> Dialect;
+    /// Starts opening a connection in the background, so that the first
+    /// request (a cold start's) finds it ready or under way, not unstarted.
+    fn warm_up(self: std::sync::Arc<Self>) {}
     async fn ping(&self) -> Result<(), StoreError>;
     /// Applies pending migrations under the backend's lock.
     async fn migrate(&self) -> Result<usize, StoreError>;

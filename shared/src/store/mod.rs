@@ -87,6 +87,10 @@ pub trait Store: Send + Sync {
     /// Cheap round trip: the health check.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Starts connecting in the background (at start, so a cold start's
+    /// first request does not begin from nothing).
+    fn warm_up(&self);
+
     /// Applies pending migrations under a lock; returns how many ran.
     async fn migrate(&self) -> Result<usize, StoreError>;
 

@@ -237,6 +237,10 @@ impl Store for SqlStore {
         self.bounded(self.backend.ping()).await
     }
 
+    fn warm_up(&self) {
+        Arc::clone(&self.backend).warm_up();
+    }
+
     async fn migrate(&self) -> Result<usize, StoreError> {
         // Migrations may take longer than a request; the backend bounds
         // its connect and its lock wait.
