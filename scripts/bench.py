@@ -3,6 +3,7 @@
 
     python3 scripts/bench.py latency [--requests N]
     python3 scripts/bench.py summary [--expenses N] [--requests N]
+    python3 scripts/bench.py cold-start [--runs N]
 
 latency: the server runs three times against a scratch MariaDB database:
 with the local Redis, with a "Redis" that accepts connections and never
@@ -11,6 +12,15 @@ cache; each run times GETs of single expenses and of list pages.
 
 summary: one user with N expenses (default 100000, bulk-loaded), no cache,
 timing GET /v1/reports/summary for each group_by (the database groups).
+
+cold-start: the release `bootstrap` (the one Lambda binary) and a
+hello-world `lambda_http` binary that the script builds with the same
+release profile and the same locked crate versions, each started many
+times against a Lambda Runtime API of the script's own (scripts/
+lambda_emulator.py), alternating, with MariaDB and Redis; prints the median
+time from exec to the first response posted, for the `health` and
+`get-expense` functions, and the ratios to hello-world. Then the resident
+memory of a warm `get-expense` after 1,000 invocations.
 
 Needs MariaDB and Redis (scripts/services.sh) and builds the release binary
 if missing. It prints numbers; nothing here asserts on time.
@@ -31,6 +41,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 SERVER = os.path.join(TARGET, "release", "server")
 SECRET = "bench-secret-" + uuid.uuid4().hex
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 
 def sh(*args):
@@ -166,14 +177,131 @@ def summary(database_url, db, expenses, requests):
         proc.wait()
 
 
+# The events' token is signed with this fixture secret (events/README.md).
+EVENTS_SECRET = "events-fixture-secret"
+HELLO_MAIN = """\
+//! The baseline of `scripts/bench.py cold-start`: a bare lambda_http function.
+use lambda_http::{run, service_fn, Body, Error, Request, Response};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    run(service_fn(|_request: Request| async {
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::from("{\\"status\\":\\"ok\\"}"))
+            .map_err(Error::from)
+    }))
+    .await
+}
+"""
+
+
+def toml_value(value):
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def build_hello():
+    """The hello-world lambda_http binary: the workspace's own lambda_http
+    and tokio requirements, release profile and Cargo.lock (so the same
+    crate versions), built into the workspace's target directory."""
+    import tomllib
+    with open(os.path.join(ROOT, "Cargo.toml"), "rb") as f:
+        workspace = tomllib.load(f)
+    deps = workspace["workspace"]["dependencies"]
+    tokio = dict(deps["tokio"], features=["macros", "rt-multi-thread"])
+    project = os.path.join(TARGET, "bench-hello")
+    os.makedirs(os.path.join(project, "src"), exist_ok=True)
+    manifest = "\n".join([
+        "[package]", 'name = "hello-lambda"', 'version = "0.0.0"', 'edition = "2021"',
+        "publish = false", "", "[dependencies]",
+        f"lambda_http = {toml_value(deps['lambda_http'])}", f"tokio = {toml_value(tokio)}", "",
+        "[profile.release]",
+        *(f"{k} = {toml_value(v)}" for k, v in workspace["profile"]["release"].items()),
+        "", "[workspace]", ""])
+    for name, text in (("Cargo.toml", manifest), (os.path.join("src", "main.rs"), HELLO_MAIN)):
+        path = os.path.join(project, name)
+        if not os.path.exists(path) or open(path).read() != text:
+            with open(path, "w") as f:
+                f.write(text)
+    if not os.path.exists(os.path.join(project, "Cargo.lock")):
+        subprocess.run(["cp", os.path.join(ROOT, "Cargo.lock"), project], check=True)
+    sh("cargo", "build", "--quiet", "--release", "--manifest-path", os.path.join(project, "Cargo.toml"))
+    return os.path.join(TARGET, "release", "hello-lambda")
+
+
+def event(name, **replace):
+    with open(os.path.join(ROOT, "events", f"{name}.json")) as f:
+        text = f.read()
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    return text.encode()
+
+
+def median_line(label, samples, baseline=None):
+    median = statistics.median(samples)
+    q = statistics.quantiles(samples, n=10)
+    ratio = f"  {median / statistics.median(baseline):5.2f}x hello-world" if baseline else ""
+    print(f"{label:<30} n={len(samples):<4} median={median:7.2f} ms  "
+          f"p10={q[0]:7.2f}  p90={q[8]:7.2f}{ratio}")
+
+
+def cold_start(database_url, runs):
+    """Exec to first response, alternating our function with hello-world."""
+    import lambda_emulator as emu
+    sh("cargo", "build", "--quiet", "--release", "-p", "bootstrap")
+    bootstrap = os.path.join(TARGET, "release", "bootstrap")
+    hello = build_hello()
+    prefix = f"et_bench_{os.getpid()}:"
+    env = {"DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:6379",
+           "CACHE_KEY_PREFIX": prefix, "JWT_SECRET": EVENTS_SECRET}
+    subprocess.run([bootstrap, "migrate"], env={**env, "PATH": os.environ["PATH"]}, check=True,
+                   stdout=subprocess.DEVNULL)
+    creator = emu.Function(bootstrap, "create-expense", env)
+    creator.start()
+    _, status, created = creator.invoke(event("create-expense"))
+    creator.close()
+    if status != 201:
+        raise SystemExit(f"create-expense answered {status}: {created}")
+    expense_id = json.loads(created["body"])["id"]
+    get = event("get-expense", **{"0192f0c4-7a2e-7cc3-9a57-3f1f6f4f2a10": expense_id})
+    health = event("health")
+    cases = [("health", health), ("get-expense", get)]
+    times = {(who, name): [] for who in ("hello", "ours") for name, _ in cases}
+    print(f"cold start: {runs} runs of each, alternating; {bootstrap} "
+          f"({os.path.getsize(bootstrap) // 1024} KiB) and {hello} ({os.path.getsize(hello) // 1024} KiB)")
+    for run in range(runs + 1):  # the first round warms the page cache, uncounted
+        for name, body in cases:
+            pair = [("hello", hello, 200), ("ours", bootstrap, 200)]
+            for who, binary, status in (pair if run % 2 else pair[::-1]):
+                ms = emu.first_response(binary, name, env, body, status)
+                if run:
+                    times[(who, name)].append(ms)
+    for name, _ in cases:
+        median_line(f"hello-world ({name} event)", times[("hello", name)])
+        median_line(name, times[("ours", name)], times[("hello", name)])
+    for label, binary, body in (("hello-world", hello, get), ("get-expense", bootstrap, get)):
+        function = emu.Function(binary, "get-expense", env)
+        function.start()
+        for _ in range(1000):
+            _, status, _ = function.invoke(body)
+            if status != 200:
+                raise SystemExit(f"{label} answered {status}")
+        print(f"{label:<30} resident after 1,000 invocations: {function.rss_kib() / 1024:.1f} MiB")
+        function.close()
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("bench", choices=["latency", "summary"])
+    parser.add_argument("bench", choices=["latency", "summary", "cold-start"])
+    parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--expenses", type=int, default=100_000)
     args = parser.parse_args()
     sh("bash", os.path.join(ROOT, "scripts", "services.sh"))
-    if not os.path.exists(SERVER):
+    if args.bench != "cold-start" and not os.path.exists(SERVER):
         sh("cargo", "build", "--release", "-p", "server")
     db = f"et_bench_{os.getpid()}"
     sh("mariadb", "-uroot", "-h127.0.0.1", "-e", f"CREATE DATABASE `{db}`")
@@ -181,6 +309,9 @@ def main():
         url = f"mysql://root@127.0.0.1:3306/{db}"
         if args.bench == "summary":
             summary(url, db, args.expenses, args.requests or 50)
+            return
+        if args.bench == "cold-start":
+            cold_start(url, args.runs)
             return
         requests = args.requests or 500
         run("mariadb + redis", url, "redis://127.0.0.1:6379", requests)
