@@ -117,7 +117,9 @@ module "kms" {
   source = "../kms_key"
 
   description           = "${var.name_prefix} Lambda environment variables and log groups"
-  alias_name            = "${var.name_prefix}-api"
+  name_prefix           = var.name_prefix
+  owner                 = "api"
+  purpose               = "lambda"
   allow_cloudwatch_logs = true
 }
 

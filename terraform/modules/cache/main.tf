@@ -17,7 +17,9 @@ module "kms" {
   source = "../kms_key"
 
   description           = "${var.name_prefix} ElastiCache at rest, its AUTH secret and its logs"
-  alias_name            = "${var.name_prefix}-cache"
+  name_prefix           = var.name_prefix
+  owner                 = "cache"
+  purpose               = "data"
   allow_cloudwatch_logs = true
 }
 

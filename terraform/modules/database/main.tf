@@ -53,7 +53,9 @@ module "kms" {
   source = "../kms_key"
 
   description = "${var.name_prefix} RDS storage, Performance Insights and database secrets"
-  alias_name  = "${var.name_prefix}-database"
+  name_prefix = var.name_prefix
+  owner       = "database"
+  purpose     = "data"
 }
 
 # ------------------------------------------------------------ DB user secrets

@@ -44,7 +44,8 @@ locals {
 module "waf_regional" {
   source = "../waf"
 
-  name               = "${var.name_prefix}-alb"
+  name_prefix        = var.name_prefix
+  instance           = "alb"
   scope              = "REGIONAL"
   rate_limit         = var.alb_rate_limit
   redacted_headers   = ["authorization", "x-origin-verify"]
@@ -62,7 +63,8 @@ module "waf_cloudfront" {
     aws = aws.us_east_1
   }
 
-  name               = "${var.name_prefix}-cloudfront"
+  name_prefix        = var.name_prefix
+  instance           = "cloudfront"
   scope              = "CLOUDFRONT"
   rate_limit         = var.rate_limit
   redacted_headers   = ["authorization"]
@@ -127,7 +129,9 @@ module "logs_kms" {
   source = "../kms_key"
 
   description = "${var.name_prefix} CloudFront access logs"
-  alias_name  = "${var.name_prefix}-cloudfront-logs"
+  name_prefix = var.name_prefix
+  owner       = "edge"
+  purpose     = "cloudfront-logs"
   service_principals = {
     # CloudFront standard logging writes through the log delivery service.
     CloudFrontLogDelivery = {

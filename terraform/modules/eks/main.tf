@@ -62,7 +62,9 @@ module "kms" {
   source = "../kms_key"
 
   description           = "${var.name_prefix} EKS secrets and control plane logs"
-  alias_name            = "${var.name_prefix}-eks"
+  name_prefix           = var.name_prefix
+  owner                 = "eks"
+  purpose               = "cluster"
   allow_cloudwatch_logs = true
 }
 

@@ -1,5 +1,7 @@
 # KMS key: a customer managed key with automatic yearly rotation and an
-# alias. Its policy delegates administration and use to IAM in this account
+# alias, alias/<name_prefix>/<owner>/<purpose> (variables.tf): the one naming
+# rule of every key alias, so aliases are unique per account and region by
+# construction as long as each module passes its own name as owner. Its policy delegates administration and use to IAM in this account
 # (the account root; AWS services that use the key through grants made on
 # behalf of the caller, such as RDS or Secrets Manager, need nothing more)
 # and adds, when asked:
@@ -16,6 +18,8 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
+
+  alias_name = "alias/${var.name_prefix}/${var.owner}/${var.purpose}"
 
   account_administration = {
     Sid       = "AccountAdministration"
@@ -68,6 +72,6 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
-  name          = "alias/${var.alias_name}"
+  name          = local.alias_name
   target_key_id = aws_kms_key.this.key_id
 }

@@ -3,13 +3,38 @@ variable "description" {
   type        = string
 }
 
-variable "alias_name" {
-  description = "Alias of the key without the \"alias/\" prefix, e.g. \"expense-prod-database\"."
+# The alias is built here, never by the caller: alias/<name_prefix>/<owner>/<purpose>.
+# Each module passes its own name as owner (a module used more than once
+# passes its instance too, e.g. "waf-cloudfront") and a purpose unique within
+# it, so two modules can only meet on an alias if they claim the same owner.
+
+variable "name_prefix" {
+  description = "The environment's name prefix (modules/stack var.name_prefix), e.g. \"expense-prod\": first segment of the alias."
   type        = string
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9/_-]{1,250}$", var.alias_name)) && !startswith(var.alias_name, "aws/") && !startswith(var.alias_name, "alias/")
-    error_message = "alias_name must be letters, digits, /, _ and -, without the alias/ prefix, and not start with aws/."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,26}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 2-28 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
+
+variable "owner" {
+  description = "The module that owns the key, as named under terraform/modules (e.g. \"database\"); a module instantiated more than once adds its instance (e.g. \"waf-cloudfront\"). Second segment of the alias."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,62}$", var.owner))
+    error_message = "owner must be lowercase letters, digits and hyphens (no /), starting with a letter."
+  }
+}
+
+variable "purpose" {
+  description = "What the key encrypts, unique within its owner (e.g. \"logs\", \"data\"). Last segment of the alias."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,62}$", var.purpose))
+    error_message = "purpose must be lowercase letters, digits and hyphens (no /), starting with a letter."
   }
 }
 

@@ -231,7 +231,9 @@ module "logs_kms" {
   source = "../kms_key"
 
   description           = "${var.name_prefix} VPC flow logs"
-  alias_name            = "${var.name_prefix}-network-logs"
+  name_prefix           = var.name_prefix
+  owner                 = "network"
+  purpose               = "flow-logs"
   allow_cloudwatch_logs = true
 }
 

@@ -20,7 +20,9 @@ module "sns_kms" {
   source = "../kms_key"
 
   description = "${var.name_prefix} alarm topic"
-  alias_name  = "${var.name_prefix}-alarms"
+  name_prefix = var.name_prefix
+  owner       = "observability"
+  purpose     = "alarms"
   service_principals = {
     # CloudWatch alarms publish to the encrypted topic.
     CloudWatchAlarmsPublish = {

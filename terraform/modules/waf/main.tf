@@ -35,12 +35,14 @@
 # the `q` search filter, where an injection-looking search can be retried).
 
 locals {
-  metric_prefix = replace(var.name, "/[^A-Za-z0-9_-]/", "-")
+  # The web ACL's name, e.g. expense-prod-cloudfront.
+  name          = "${var.name_prefix}-${var.instance}"
+  metric_prefix = replace(local.name, "/[^A-Za-z0-9_-]/", "-")
 }
 
 resource "aws_wafv2_web_acl" "this" {
-  name        = var.name
-  description = "${var.name}: AWS managed rules and a per-IP rate limit"
+  name        = local.name
+  description = "${local.name}: AWS managed rules and a per-IP rate limit"
   scope       = var.scope
 
   default_action {
@@ -184,8 +186,10 @@ resource "aws_wafv2_web_acl" "this" {
 module "logs_kms" {
   source = "../kms_key"
 
-  description           = "${var.name} WAF logs"
-  alias_name            = "${var.name}-logs"
+  description           = "${local.name} WAF logs"
+  name_prefix           = var.name_prefix
+  owner                 = "waf-${var.instance}"
+  purpose               = "logs"
   allow_cloudwatch_logs = true
 }
 
@@ -196,7 +200,7 @@ module "logs_kms" {
 resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_338:Retention comes from var.log_retention_days: 365 in prod, shorter in dev/staging to bound cost.
 
-  name              = "aws-waf-logs-${var.name}"
+  name              = "aws-waf-logs-${local.name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = module.logs_kms.arn
 }

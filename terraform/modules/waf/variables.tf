@@ -1,6 +1,16 @@
-variable "name" {
-  description = "Name of the web ACL (also of its log group aws-waf-logs-<name>)."
+variable "name_prefix" {
+  description = "The environment's name prefix, e.g. \"expense-prod\"."
   type        = string
+}
+
+variable "instance" {
+  description = "What this web ACL protects, unique within the environment (\"alb\", \"cloudfront\"): the ACL is named <name_prefix>-<instance>, its log group aws-waf-logs-<name_prefix>-<instance>, its log key alias/<name_prefix>/waf-<instance>/logs."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*$", var.instance))
+    error_message = "instance must be lowercase letters, digits and hyphens, starting with a letter."
+  }
 }
 
 variable "scope" {
