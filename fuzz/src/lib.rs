@@ -416,9 +416,7 @@ fn auth() -> &'static Auth {
         let settings = AuthSettings::Hs256 {
             secret: JWT_SECRET.to_owned(),
         };
-        let verifier = runtime
-            .block_on(Verifier::new(&settings))
-            .expect("an HS256 verifier");
+        let verifier = Verifier::new(&settings).expect("an HS256 verifier");
         Auth { runtime, verifier }
     })
 }

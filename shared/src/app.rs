@@ -41,13 +41,7 @@ impl App {
         store.warm_up();
         let cache = match &config.cache {
             None => None,
-            Some(settings) => {
-                let token = match &settings.auth_secret_arn {
-                    Some(arn) => Some(crate::secrets::redis_auth_token(arn).await?),
-                    None => None,
-                };
-                Some(Cache::new(settings.clone(), token.as_deref())?)
-            }
+            Some(settings) => Some(Cache::new(settings.clone())?),
         };
         if let Some(cache) = &cache {
             // Start connecting now, so the first requests find it ready.
@@ -56,7 +50,7 @@ impl App {
         Ok(App {
             store,
             cache,
-            verifier: Verifier::new(auth).await?,
+            verifier: Verifier::new(auth)?,
             openapi: std::sync::OnceLock::new(),
             draining: AtomicBool::new(false),
         })

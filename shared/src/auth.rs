@@ -1,10 +1,11 @@
 //! Bearer tokens → `UserId`. HS256 with a shared secret (local runs and
-//! tests), or RS256 against an OIDC issuer's JWKS (production), fetched at
-//! start and again, rate-limited, when a token names an unknown `kid`, so
-//! key rotation never locks users out.
+//! tests), or RS256 against an OIDC issuer's JWKS (production), fetched in
+//! the background at start (a cold start never waits for the issuer; the
+//! first token waits for that fetch) and again, rate-limited, when a token
+//! names an unknown `kid`, so key rotation never locks users out.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
@@ -48,7 +49,7 @@ pub struct Verifier {
 
 enum VerifierKind {
     Hs256(DecodingKey),
-    Jwks(JwksKeys),
+    Jwks(Arc<JwksKeys>),
 }
 
 struct JwksKeys {
@@ -58,7 +59,7 @@ struct JwksKeys {
     keys: tokio::sync::RwLock<HashMap<String, DecodingKey>>,
     last_fetch: Mutex<Option<Instant>>,
     /// One fetch at a time; others wait for its result.
-    fetching: tokio::sync::Mutex<()>,
+    fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn validation(algorithm: Algorithm, issuer: Option<&str>, audience: Option<&str>) -> Validation {
@@ -77,9 +78,10 @@ fn validation(algorithm: Algorithm, issuer: Option<&str>, audience: Option<&str>
 }
 
 impl Verifier {
-    /// Builds the verifier; for a JWKS, fetches the key set once (a failure
-    /// is logged and retried when the first token arrives).
-    pub async fn new(settings: &AuthSettings) -> Result<Verifier, String> {
+    /// Builds the verifier; for a JWKS, starts fetching the key set in the
+    /// background (needs a Tokio runtime). A failure is logged; a token
+    /// then fetches again, rate-limited as for an unknown `kid`.
+    pub fn new(settings: &AuthSettings) -> Result<Verifier, String> {
         match settings {
             AuthSettings::Hs256 { secret } => {
                 if secret.len() < 16 {
@@ -100,17 +102,26 @@ impl Verifier {
                     .timeout(Duration::from_secs(5))
                     .build()
                     .map_err(|e| e.to_string())?;
-                let keys = JwksKeys {
+                let keys = Arc::new(JwksKeys {
                     url: url.clone(),
                     http,
                     min_refresh: *min_refresh,
                     keys: Default::default(),
                     last_fetch: Mutex::new(None),
                     fetching: Default::default(),
-                };
-                if let Err(e) = keys.fetch().await {
-                    tracing::warn!(error = %e, "cannot load the JWKS at start; retrying on demand");
-                }
+                });
+                // Taken before the task starts, so the first token waits
+                // for this fetch instead of starting a second one.
+                let turn = Arc::clone(&keys.fetching)
+                    .try_lock_owned()
+                    .map_err(|e| e.to_string())?;
+                let loading = Arc::clone(&keys);
+                tokio::spawn(async move {
+                    if let Err(e) = loading.fetch().await {
+                        tracing::warn!(error = %e, "cannot load the JWKS at start; retrying on demand");
+                    }
+                    drop(turn);
+                });
                 Ok(Verifier {
                     kind: VerifierKind::Jwks(keys),
                     validation: validation(
@@ -236,7 +247,6 @@ mod tests {
         Verifier::new(&AuthSettings::Hs256 {
             secret: SECRET.into(),
         })
-        .await
         .unwrap()
     }
 

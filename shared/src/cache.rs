@@ -27,7 +27,8 @@ pub const MAX_TTL: Duration = Duration::from_secs(60);
 pub struct CacheSettings {
     pub url: String,
     /// `REDIS_AUTH_SECRET_ARN`: the AUTH token lives in Secrets Manager
-    /// (ElastiCache with in-transit encryption), read once at start.
+    /// (ElastiCache with in-transit encryption), read once, by the first
+    /// attempt to connect.
     pub auth_secret_arn: Option<String>,
     /// `REDIS_CA_BUNDLE`: PEM file of the CAs to trust for `rediss://`
     /// instead of the public roots (a self-managed Redis with a private CA;
@@ -41,7 +42,8 @@ pub struct CacheSettings {
 }
 
 pub struct Cache {
-    client: redis::Client,
+    /// Made when first needed if its AUTH token is in Secrets Manager.
+    client: Arc<tokio::sync::OnceCell<redis::Client>>,
     settings: CacheSettings,
     link: Arc<Link>,
 }
@@ -75,34 +77,20 @@ const RECONNECT_BACKOFF: Duration = Duration::from_secs(1);
 const FIRST_CONNECT_WAIT: Duration = Duration::from_millis(500);
 
 impl Cache {
-    /// `auth_token`: the AUTH password, when it is not in the URL.
-    pub fn new(mut settings: CacheSettings, auth_token: Option<&str>) -> Result<Cache, String> {
-        use redis::IntoConnectionInfo;
-        let mut info = settings
-            .url
-            .as_str()
-            .into_connection_info()
-            .map_err(|e| e.to_string())?;
-        if let Some(token) = auth_token {
-            let redis = info.redis_settings().clone().set_password(token);
-            info = info.set_redis_settings(redis);
-        }
-        let client = match &settings.ca_bundle {
-            None => redis::Client::open(info),
-            Some(path) => {
-                let root_cert = std::fs::read(path)
-                    .map_err(|e| format!("REDIS_CA_BUNDLE {}: {e}", path.display()))?;
-                let certificates = redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(root_cert),
-                };
-                redis::Client::build_with_tls(info, certificates)
-            }
-        }
-        .map_err(|e| e.to_string())?;
+    /// Checks the settings now; with `auth_secret_arn`, the AUTH token is
+    /// read from Secrets Manager by the first attempt to connect, in the
+    /// background, so a cold start's first response never waits for it.
+    pub fn new(mut settings: CacheSettings) -> Result<Cache, String> {
+        // The URL and the CA bundle are the operator's to fix: refuse to
+        // start with bad ones.
+        let client = make_client(&settings, None)?;
         settings.ttl = settings.ttl.clamp(Duration::from_secs(1), MAX_TTL);
+        let made = match settings.auth_secret_arn {
+            None => tokio::sync::OnceCell::new_with(Some(client)),
+            Some(_) => tokio::sync::OnceCell::new(),
+        };
         Ok(Cache {
-            client,
+            client: Arc::new(made),
             settings,
             link: Arc::default(),
         })
@@ -130,7 +118,8 @@ impl Cache {
         if self.link.connecting.swap(true, Ordering::AcqRel) {
             return;
         }
-        let client = self.client.clone();
+        let client = Arc::clone(&self.client);
+        let settings = self.settings.clone();
         let timeout = self.settings.command_timeout;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
@@ -140,19 +129,22 @@ impl Cache {
         let link = Arc::clone(&self.link);
         // Connecting must not hold up the request: a task does it.
         tokio::spawn(async move {
-            let made = tokio::time::timeout(
-                Duration::from_secs(2),
-                ConnectionManager::new_with_config(client, config),
-            )
-            .await;
+            let made = match client_for(&client, &settings).await {
+                Ok(client) => match tokio::time::timeout(
+                    Duration::from_secs(2),
+                    ConnectionManager::new_with_config(client, config),
+                )
+                .await
+                {
+                    Ok(Ok(manager)) => Ok(manager),
+                    Ok(Err(e)) => Err(format!("cannot connect to Redis: {e}")),
+                    Err(_) => Err("connecting to Redis timed out".to_owned()),
+                },
+                Err(e) => Err(e),
+            };
             match made {
-                Ok(Ok(manager)) => *lock(&link.manager) = Some(manager),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "cannot connect to Redis; serving from the database")
-                }
-                Err(_) => {
-                    tracing::warn!("connecting to Redis timed out; serving from the database")
-                }
+                Ok(manager) => *lock(&link.manager) = Some(manager),
+                Err(e) => tracing::warn!(error = %e, "no cache; serving from the database"),
             }
             link.connecting.store(false, Ordering::Release);
             if !link.first_attempt_ended.swap(true, Ordering::AcqRel) {
@@ -272,6 +264,61 @@ impl Cache {
     fn entry_key(&self, generation: &Generation, name: &str) -> String {
         format!("{}:g{}:{}", generation.user_key, generation.number, name)
     }
+}
+
+/// The Redis client for `settings`, with `auth_token` as its password
+/// when the URL has none.
+fn make_client(
+    settings: &CacheSettings,
+    auth_token: Option<&str>,
+) -> Result<redis::Client, String> {
+    use redis::IntoConnectionInfo;
+    let mut info = settings
+        .url
+        .as_str()
+        .into_connection_info()
+        .map_err(|e| e.to_string())?;
+    if let Some(token) = auth_token {
+        let redis = info.redis_settings().clone().set_password(token);
+        info = info.set_redis_settings(redis);
+    }
+    match &settings.ca_bundle {
+        None => redis::Client::open(info),
+        Some(path) => {
+            let root_cert = std::fs::read(path)
+                .map_err(|e| format!("REDIS_CA_BUNDLE {}: {e}", path.display()))?;
+            let certificates = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_cert),
+            };
+            redis::Client::build_with_tls(info, certificates)
+        }
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// How long reading the AUTH token from Secrets Manager may take.
+const SECRET_WAIT: Duration = Duration::from_secs(5);
+
+/// The client, made on first use when its token is in Secrets Manager (a
+/// failure is tried again on the next attempt to connect).
+async fn client_for(
+    made: &tokio::sync::OnceCell<redis::Client>,
+    settings: &CacheSettings,
+) -> Result<redis::Client, String> {
+    made.get_or_try_init(|| async {
+        let token = match &settings.auth_secret_arn {
+            None => None,
+            Some(arn) => Some(
+                tokio::time::timeout(SECRET_WAIT, crate::secrets::redis_auth_token(arn))
+                    .await
+                    .map_err(|_| format!("reading secret {arn} timed out"))??,
+            ),
+        };
+        make_client(settings, token.as_deref())
+    })
+    .await
+    .cloned()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

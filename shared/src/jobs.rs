@@ -59,9 +59,7 @@ async fn provision(config: &Config) -> Result<(), String> {
     let (proxy_host, port, _) = settings.endpoint().map_err(|e| e.to_string())?;
     let host = env("DB_MASTER_HOST").unwrap_or(proxy_host);
     let password = if settings.iam_auth {
-        let tokens = RdsIamTokens::from_environment(&host, port, &master_name)
-            .await
-            .map_err(|e| e.to_string())?;
+        let tokens = RdsIamTokens::from_environment(&host, port, &master_name);
         tokens.password().await.map_err(|e| e.to_string())?
     } else {
         master.password

@@ -1,4 +1,4 @@
-//! Secrets read from AWS Secrets Manager at start-up (never logged).
+//! Secrets read from AWS Secrets Manager, once per process (never logged).
 
 use serde_json::Value;
 

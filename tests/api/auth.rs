@@ -13,6 +13,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::helpers::*;
@@ -113,11 +114,16 @@ fn claims() -> Value {
     json!({"sub": USER, "iss": ISSUER, "aud": AUDIENCE, "exp": unix_now() + 3600})
 }
 
+/// The permits of a server that is not held: more than any test's requests.
+const OPEN: u32 = 1 << 20;
+
 /// Serves the current key set as `{"keys": [...]}` on every request.
 struct JwksServer {
     url: String,
     keys: Arc<Mutex<Value>>,
     fetches: Arc<AtomicUsize>,
+    /// Answers wait for a permit: none while the server is held.
+    answering: Arc<Semaphore>,
     task: JoinHandle<()>,
 }
 
@@ -129,16 +135,24 @@ impl JwksServer {
         let port = listener.local_addr().expect("its address").port();
         let shared = Arc::new(Mutex::new(Value::Null));
         let fetches = Arc::new(AtomicUsize::new(0));
-        let (keys_served, fetch_count) = (shared.clone(), fetches.clone());
+        let answering = Arc::new(Semaphore::new(OPEN as usize));
+        let (keys_served, fetch_count, permits) =
+            (shared.clone(), fetches.clone(), answering.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(answer(stream, keys_served.clone(), fetch_count.clone()));
+                tokio::spawn(answer(
+                    stream,
+                    keys_served.clone(),
+                    fetch_count.clone(),
+                    permits.clone(),
+                ));
             }
         });
         let server = JwksServer {
             url: format!("http://127.0.0.1:{port}/jwks.json"),
             keys: shared,
             fetches,
+            answering,
             task,
         };
         server.publish(keys);
@@ -154,6 +168,19 @@ impl JwksServer {
     fn fetches(&self) -> usize {
         self.fetches.load(Ordering::SeqCst)
     }
+
+    /// Requests are still counted, but answered only after `release`.
+    async fn hold(&self) {
+        self.answering
+            .acquire_many(OPEN)
+            .await
+            .expect("the semaphore is open")
+            .forget();
+    }
+
+    fn release(&self) {
+        self.answering.add_permits(OPEN as usize);
+    }
 }
 
 impl Drop for JwksServer {
@@ -167,6 +194,7 @@ async fn answer(
     mut stream: tokio::net::TcpStream,
     keys: Arc<Mutex<Value>>,
     fetches: Arc<AtomicUsize>,
+    answering: Arc<Semaphore>,
 ) {
     let mut head = Vec::new();
     let mut buffer = [0_u8; 4096];
@@ -180,6 +208,9 @@ async fn answer(
         }
     }
     fetches.fetch_add(1, Ordering::SeqCst);
+    let Ok(_permit) = answering.acquire().await else {
+        return;
+    };
     let body = keys.lock().unwrap_or_else(|e| e.into_inner()).to_string();
     let response = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
@@ -302,4 +333,37 @@ async fn rotated_jwks_keys_are_used_without_a_restart() {
     }
     // Key 2 still works after all those refusals.
     list_with(&app, &token2).await.expect_json(200);
+}
+
+/// The key set is fetched in the background: a process starts and serves
+/// `/health` while its issuer has not answered yet, and the first token
+/// waits for that same fetch instead of making another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jwks_is_fetched_without_holding_up_the_start() {
+    let dir = TempDir::new();
+    let key = RsaKey::generate(&dir, "key-1");
+    let jwks = JwksServer::start(&[&key]).await;
+    jwks.hold().await;
+    let app = spawn_app(
+        AppOptions::default()
+            .sqlite()
+            .no_cache()
+            .without_jwt_secret()
+            .env("JWT_JWKS_URL", jwks.url.clone())
+            .env("JWT_ISSUER", ISSUER)
+            .env("JWT_AUDIENCE", AUDIENCE)
+            .env("JWT_JWKS_MIN_REFRESH_SECONDS", "0"),
+    )
+    .await;
+    let health = send(app.request(Method::GET, "/health"))
+        .await
+        .expect_json(200);
+    assert_eq!(health["status"], "ok");
+
+    // Answered now, within the client's 5 s timeout (a start that waited
+    // for this fetch would have given it up, and the token below would
+    // have made a second one).
+    jwks.release();
+    list_with(&app, &key.sign(&claims())).await.expect_json(200);
+    assert_eq!(jwks.fetches(), 1, "one fetch, made at start");
 }

@@ -10,6 +10,7 @@ mod auth;
 mod budgets;
 mod cache;
 mod categories;
+mod concurrency;
 mod csv;
 mod errors;
 mod expenses;

@@ -96,18 +96,19 @@ async fn contract(store: DynStore) {
 
     // Conditional updates.
     let mut changed = full.clone();
-    changed.fields.tags = vec!["z".into()];
+    // One tag kept, two dropped, one added.
+    changed.fields.tags = vec!["%".into(), "z".into()];
     changed.version = 2;
     assert_eq!(
-        store.update_expense(&bob, &changed, 1).await.unwrap(),
+        store.update_expense(&bob, &full, &changed).await.unwrap(),
         WriteOutcome::NotFound
     );
     assert_eq!(
-        store.update_expense(&alice, &changed, 1).await.unwrap(),
+        store.update_expense(&alice, &full, &changed).await.unwrap(),
         WriteOutcome::Done
     );
     assert_eq!(
-        store.update_expense(&alice, &changed, 1).await.unwrap(),
+        store.update_expense(&alice, &full, &changed).await.unwrap(),
         WriteOutcome::VersionMismatch
     );
     assert_eq!(
@@ -116,6 +117,11 @@ async fn contract(store: DynStore) {
     );
     let by_tag = store.list_expenses(&alice, &query("tag=z")).await.unwrap();
     assert_eq!(by_tag.len(), 1, "tags rewritten on update");
+    let kept = store
+        .list_expenses(&alice, &query("tag=%25"))
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1, "a tag kept on update");
     assert!(store
         .list_expenses(&alice, &query("tag=a"))
         .await

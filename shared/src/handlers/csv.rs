@@ -18,7 +18,7 @@ use crate::domain::text::fold;
 use crate::domain::{new_id, now_micros, FieldError, UserId};
 use crate::http::problem::ApiError;
 use crate::http::request::{query_pairs, require_content_type};
-use crate::store::{cursor_after, StoreError};
+use crate::store::cursor_after;
 
 /// The most one export response carries: a Lambda behind an ALB can answer
 /// no more than 1 MB, and every deployment behaves the same.
@@ -103,18 +103,12 @@ pub async fn export(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
     Ok(response)
 }
 
-/// The categories an import needs: existing ones matched by name ignoring
-/// case, the missing ones new (first spelling wins).
-fn resolve_categories(
-    existing: Vec<Category>,
-    rows: &[ImportRow],
-    now: i64,
-) -> (HashMap<String, String>, Vec<Category>) {
-    let mut ids: HashMap<String, String> = existing
-        .into_iter()
-        .map(|c| (fold(&c.name), c.id))
-        .collect();
-    let mut created = Vec::new();
+/// The categories an import names: one per name ignoring case (first
+/// spelling wins), each with a new id. The store files the rows under the
+/// user's stored category of that name, creating only those missing.
+fn named_categories(rows: &[ImportRow], now: i64) -> (HashMap<String, String>, Vec<Category>) {
+    let mut ids: HashMap<String, String> = HashMap::new();
+    let mut named = Vec::new();
     for name in rows.iter().filter_map(|r| r.category.as_ref()) {
         ids.entry(fold(name)).or_insert_with(|| {
             let category = Category {
@@ -125,11 +119,11 @@ fn resolve_categories(
                 updated_at: now,
             };
             let id = category.id.clone();
-            created.push(category);
+            named.push(category);
             id
         });
     }
-    (ids, created)
+    (ids, named)
 }
 
 pub async fn import(
@@ -142,43 +136,31 @@ pub async fn import(
     let rows = parse_import(request.body()).map_err(ApiError::InvalidRows)?;
     let response = json(StatusCode::CREATED, &json!({ "imported": rows.len() }))?;
     let completion = claim.as_ref().map(|c| c.completion(&response));
-    // A category made or deleted by a concurrent request between reading
-    // and writing: read again and retry once.
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let now = now_micros();
-        let (ids, created) = resolve_categories(app.store.list_categories(user).await?, &rows, now);
-        let expenses: Vec<Expense> = rows
-            .iter()
-            .map(|row| Expense {
-                id: new_id(),
-                fields: ExpenseFields {
-                    money: row.money,
-                    date: row.date,
-                    category_id: row
-                        .category
-                        .as_ref()
-                        .and_then(|n| ids.get(&fold(n)).cloned()),
-                    merchant: row.merchant.clone(),
-                    description: row.description.clone(),
-                    tags: row.tags.clone(),
-                },
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            })
-            .collect();
-        match app
-            .store
-            .import_expenses(user, &created, &expenses, completion.as_ref())
-            .await
-        {
-            Ok(()) => break,
-            Err(StoreError::Conflict | StoreError::UnknownCategory) if attempts < 2 => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let now = now_micros();
+    let (ids, categories) = named_categories(&rows, now);
+    let expenses: Vec<Expense> = rows
+        .iter()
+        .map(|row| Expense {
+            id: new_id(),
+            fields: ExpenseFields {
+                money: row.money,
+                date: row.date,
+                category_id: row
+                    .category
+                    .as_ref()
+                    .and_then(|n| ids.get(&fold(n)).cloned()),
+                merchant: row.merchant.clone(),
+                description: row.description.clone(),
+                tags: row.tags.clone(),
+            },
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    app.store
+        .import_expenses(user, &categories, &expenses, completion.as_ref())
+        .await?;
     invalidate(app, user).await;
     Ok(Claim::mark_completed(response, claim.is_some()))
 }

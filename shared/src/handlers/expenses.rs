@@ -160,11 +160,7 @@ pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>)
             updated_at: now_micros().max(current.updated_at),
             ..current.clone()
         };
-        match app
-            .store
-            .update_expense(user, &updated, current.version)
-            .await?
-        {
+        match app.store.update_expense(user, &current, &updated).await? {
             WriteOutcome::Done => {
                 invalidate(app, user).await;
                 return Ok(expense_response(

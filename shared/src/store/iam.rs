@@ -40,27 +40,22 @@ impl Clock for SystemClock {
 
 /// Fresh RDS IAM tokens for one host, port and database user.
 pub struct RdsIamTokens {
+    host: String,
+    port: u16,
+    user: String,
+    /// Made on the first token, not at start: loading the SDK's settings
+    /// then happens in the pool's warm-up task, off the path to a cold
+    /// start's first response.
+    signer: tokio::sync::OnceCell<Signer>,
+}
+
+struct Signer {
     generator: AuthTokenGenerator,
     sdk: SdkConfig,
 }
 
-impl RdsIamTokens {
-    /// Credentials and region from the environment (the Lambda or pod role).
-    pub async fn from_environment(
-        host: &str,
-        port: u16,
-        user: &str,
-    ) -> Result<RdsIamTokens, StoreError> {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        RdsIamTokens::with_config(host, port, user, sdk)
-    }
-
-    pub fn with_config(
-        host: &str,
-        port: u16,
-        user: &str,
-        sdk: SdkConfig,
-    ) -> Result<RdsIamTokens, StoreError> {
+impl Signer {
+    fn new(host: &str, port: u16, user: &str, sdk: SdkConfig) -> Result<Signer, StoreError> {
         let mut config = TokenConfig::builder()
             .hostname(host)
             .port(u64::from(port))
@@ -71,9 +66,35 @@ impl RdsIamTokens {
         let config = config
             .build()
             .map_err(|e| StoreError::Internal(format!("RDS IAM token settings: {e}")))?;
-        Ok(RdsIamTokens {
+        Ok(Signer {
             generator: AuthTokenGenerator::new(config),
             sdk,
+        })
+    }
+}
+
+impl RdsIamTokens {
+    /// Credentials and region from the environment (the Lambda or pod
+    /// role), read when the first token is made.
+    pub fn from_environment(host: &str, port: u16, user: &str) -> RdsIamTokens {
+        RdsIamTokens {
+            host: host.to_owned(),
+            port,
+            user: user.to_owned(),
+            signer: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub fn with_config(
+        host: &str,
+        port: u16,
+        user: &str,
+        sdk: SdkConfig,
+    ) -> Result<RdsIamTokens, StoreError> {
+        let signer = Signer::new(host, port, user, sdk)?;
+        Ok(RdsIamTokens {
+            signer: tokio::sync::OnceCell::new_with(Some(signer)),
+            ..RdsIamTokens::from_environment(host, port, user)
         })
     }
 }
@@ -81,8 +102,16 @@ impl RdsIamTokens {
 #[async_trait]
 impl PasswordSource for RdsIamTokens {
     async fn password(&self) -> Result<String, StoreError> {
-        self.generator
-            .auth_token(&self.sdk)
+        let signer = self
+            .signer
+            .get_or_try_init(|| async {
+                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                Signer::new(&self.host, self.port, &self.user, sdk)
+            })
+            .await?;
+        signer
+            .generator
+            .auth_token(&signer.sdk)
             .await
             .map(|token| token.to_string())
             // Without credentials no connection can be made: unavailable.

@@ -105,12 +105,13 @@ pub trait Store: Send + Sync {
 
     async fn get_expense(&self, user: &UserId, id: &str) -> Result<Option<Expense>, StoreError>;
 
-    /// Stores `expense` (its new version) if the stored one has `expected_version`.
+    /// Stores `expense`, the new version of `current`, if the stored one
+    /// is still at `current`'s version.
     async fn update_expense(
         &self,
         user: &UserId,
+        current: &Expense,
         expense: &Expense,
-        expected_version: i64,
     ) -> Result<WriteOutcome, StoreError>;
 
     /// Deletes, if `expected_version` is `None` or matches.
@@ -129,7 +130,10 @@ pub trait Store: Send + Sync {
         query: &ListQuery,
     ) -> Result<Vec<Expense>, StoreError>;
 
-    /// Stores new categories and expenses in one transaction: all or nothing.
+    /// Stores expenses in one transaction, all or nothing. `categories`
+    /// are those the expenses name, each with a new id: the ones the user
+    /// has no category of that name (ignoring case) for are created, and
+    /// every expense is filed under the stored one.
     async fn import_expenses(
         &self,
         user: &UserId,

@@ -192,11 +192,19 @@ impl MysqlBackend {
             .map_err(|e| StoreError::Internal(format!("invalid DATABASE_URL: {e}")))?;
         let constraints = PoolConstraints::new(0, settings.pool_max.max(1))
             .ok_or_else(|| StoreError::Internal("invalid pool size".into()))?;
-        let init: Vec<String> = settings
-            .sql_mode
-            .iter()
-            .map(|mode| format!("SET SESSION sql_mode = '{}'", mode.replace('\'', "")))
-            .collect();
+        // READ COMMITTED: InnoDB then locks only the rows a statement
+        // touches, not the gaps between them (REPEATABLE READ's next-key
+        // locks made concurrent creates, updates and category deletions
+        // deadlock). No transaction here relies on a repeatable snapshot:
+        // each reads what it then writes under the row's lock, or with a
+        // locking read.
+        let mut init = vec!["SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED".to_owned()];
+        init.extend(
+            settings
+                .sql_mode
+                .iter()
+                .map(|mode| format!("SET SESSION sql_mode = '{}'", mode.replace('\'', ""))),
+        );
         let tls_required = opts.ssl_opts().is_some() || settings.iam_auth;
         let pool_opts = PoolOpts::default()
             .with_constraints(constraints)

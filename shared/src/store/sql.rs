@@ -103,8 +103,29 @@ pub const DELETE_EXPENSE: &str = "DELETE FROM expenses WHERE user_id = ? AND id 
 pub const DELETE_EXPENSE_AT_VERSION: &str =
     "DELETE FROM expenses WHERE user_id = ? AND id = ? AND version = ?";
 
-pub const DELETE_TAGS: &str = "DELETE FROM expense_tags WHERE expense_id = ?";
-pub const INSERT_TAG: &str = "INSERT INTO expense_tags (expense_id, user_id, tag) VALUES (?, ?, ?)";
+/// `n` comma-separated groups of `group` (e.g. `?` or `(?, ?, ?)`).
+fn repeated(group: &str, n: usize) -> String {
+    vec![group; n].join(", ")
+}
+
+/// One statement for `n` tag rows. Parameters: expense_id, user_id, tag,
+/// for each row.
+pub fn insert_tags(n: usize) -> String {
+    format!(
+        "INSERT INTO expense_tags (expense_id, user_id, tag) VALUES {}",
+        repeated("(?, ?, ?)", n)
+    )
+}
+
+/// Deletes `n` tags of one expense by their whole key: a lookup of rows
+/// that exist, never a range, so it takes no gap locks that concurrent
+/// inserts would queue behind. Parameters: expense_id, then the tags.
+pub fn delete_tags(n: usize) -> String {
+    format!(
+        "DELETE FROM expense_tags WHERE expense_id = ? AND tag IN ({})",
+        repeated("?", n)
+    )
+}
 
 /// The values of the columns a client decides, in the order both
 /// `INSERT_EXPENSE` and `UPDATE_EXPENSE` list them.
@@ -231,6 +252,27 @@ pub fn list_categories() -> String {
 pub const INSERT_CATEGORY: &str = "INSERT INTO categories \
      (id, user_id, name, name_folded, color, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
+/// Inserts a category unless the user has one of that name already (made
+/// by a concurrent import, say): then nothing changes. Not `INSERT IGNORE`,
+/// which would also swallow every other error.
+pub fn insert_category_if_missing(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => format!("{INSERT_CATEGORY} ON DUPLICATE KEY UPDATE id = id"),
+        Dialect::Sqlite => {
+            format!("{INSERT_CATEGORY} ON CONFLICT (user_id, name_folded) DO NOTHING")
+        }
+    }
+}
+
+/// The ids of `n` of the user's categories by folded name. Parameters:
+/// user_id, then the folded names.
+pub fn categories_named(n: usize) -> String {
+    format!(
+        "SELECT id, name_folded FROM categories WHERE user_id = ? AND name_folded IN ({})",
+        repeated("?", n)
+    )
+}
+
 pub const UPDATE_CATEGORY: &str = "UPDATE categories SET name = ?, name_folded = ?, color = ?, \
      updated_at = ? WHERE user_id = ? AND id = ?";
 
@@ -239,6 +281,17 @@ pub const UNCATEGORISE_EXPENSES: &str = "UPDATE expenses SET category_id = NULL,
      version = version + 1, updated_at = ? WHERE user_id = ? AND category_id = ?";
 
 pub const DELETE_CATEGORY: &str = "DELETE FROM categories WHERE user_id = ? AND id = ?";
+
+/// Takes the category's row lock first (MySQL; a SQLite write transaction
+/// holds the whole database already), so a category's deletion and the
+/// writes that check it (a budget, an expense filed under it) queue on
+/// one lock instead of each holding what the other needs next.
+pub fn lock_category(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Mysql => "SELECT 1 FROM categories WHERE user_id = ? AND id = ? FOR UPDATE",
+        Dialect::Sqlite => CATEGORY_EXISTS,
+    }
+}
 
 // --- budgets ----------------------------------------------------------------
 

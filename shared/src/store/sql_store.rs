@@ -1,6 +1,8 @@
 //! The storage logic, written once over a `Backend`: every method is one
 //! statement or one transaction, bounded by the statement budget.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use time::Date;
 use super::backend::{Backend, Row, Tx};
 use super::iam::{RdsIamTokens, SystemClock};
 use super::mysql::{MysqlBackend, MysqlSettings};
-use super::sql::{self, Param, SUM_SPLIT};
+use super::sql::{self, Dialect, Param, SUM_SPLIT};
 #[cfg(feature = "sqlite")]
 use super::sqlite::SqliteBackend;
 use super::{Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome};
@@ -49,7 +51,7 @@ impl SqlStore {
     pub async fn mysql(settings: &MysqlSettings) -> Result<SqlStore, StoreError> {
         let backend = if settings.iam_auth {
             let (host, port, user) = settings.endpoint()?;
-            let tokens = RdsIamTokens::from_environment(&host, port, &user).await?;
+            let tokens = RdsIamTokens::from_environment(&host, port, &user);
             MysqlBackend::with_passwords(settings, Arc::new(tokens), Arc::new(SystemClock))?
         } else {
             MysqlBackend::new(settings)?
@@ -72,7 +74,9 @@ impl SqlStore {
 }
 
 /// Runs a transaction again (up to three times in all) when the database
-/// rolled it back for a deadlock or lock timeout.
+/// rolled it back for a deadlock or lock timeout: the last line of defence
+/// (the write paths are built not to deadlock), always inside the caller's
+/// statement budget.
 async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -82,7 +86,11 @@ where
     loop {
         match attempt().await {
             Err(StoreError::Transient(cause)) if tries < 3 => {
-                tracing::info!(cause = %cause, "retrying a transaction");
+                tracing::warn!(cause = %cause, "retrying a transaction");
+                // Jittered, so the transactions that collided do not meet
+                // again at once.
+                let pause = rand::random_range(1..=10 * tries);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
                 tries += 1;
             }
             other => return other,
@@ -165,21 +173,97 @@ async fn check_category(
     Ok(())
 }
 
-async fn write_tags(tx: &mut dyn Tx, user: &UserId, expense: &Expense) -> Result<(), StoreError> {
-    tx.exec(sql::DELETE_TAGS, vec![expense.id.as_str().into()])
-        .await?;
-    for tag in &expense.fields.tags {
-        tx.exec(
-            sql::INSERT_TAG,
-            vec![
-                expense.id.as_str().into(),
-                user.as_str().into(),
-                tag.as_str().into(),
-            ],
-        )
-        .await?;
+/// Finds or creates the categories an import names, in one order (by
+/// folded name) so that concurrent imports lock them alike: each insert
+/// either creates the category or, finding one of that name, locks it
+/// (`ON DUPLICATE KEY UPDATE` takes the row's exclusive lock), so the
+/// transaction holds every category it files rows under before it inserts
+/// any row. Answers, for each of `categories` stored under another id, its
+/// id → the stored id.
+async fn create_categories(
+    tx: &mut dyn Tx,
+    dialect: Dialect,
+    user: &UserId,
+    categories: &[Category],
+) -> Result<HashMap<String, String>, StoreError> {
+    if categories.is_empty() {
+        return Ok(HashMap::new());
     }
+    let mut sorted: Vec<&Category> = categories.iter().collect();
+    sorted.sort_by_cached_key(|c| fold(&c.name));
+    let insert = sql::insert_category_if_missing(dialect);
+    for category in &sorted {
+        tx.exec(&insert, category_params(user, category)).await?;
+    }
+    let mut params: Vec<Param> = vec![user.as_str().into()];
+    params.extend(sorted.iter().map(|c| fold(&c.name).into()));
+    let stored: HashMap<String, String> = tx
+        .query(&sql::categories_named(sorted.len()), params)
+        .await?
+        .iter()
+        .map(|row| Ok((row[1].text()?, row[0].text()?)))
+        .collect::<Result<_, StoreError>>()?;
+    let mut renamed = HashMap::new();
+    for category in sorted {
+        let id = stored
+            .get(&fold(&category.name))
+            .ok_or_else(|| StoreError::Internal("an imported category vanished".into()))?;
+        if *id != category.id {
+            renamed.insert(category.id.clone(), id.clone());
+        }
+    }
+    Ok(renamed)
+}
+
+/// Adds tags to an expense, in one statement.
+async fn insert_tags(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    expense_id: &str,
+    tags: &[&String],
+) -> Result<(), StoreError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let mut params: Vec<Param> = Vec::with_capacity(tags.len() * 3);
+    for tag in tags {
+        params.extend([expense_id.into(), user.as_str().into(), tag.as_str().into()]);
+    }
+    tx.exec(&sql::insert_tags(tags.len()), params).await?;
     Ok(())
+}
+
+/// Moves an expense's tag rows from `before`'s tags to `after`'s: deletes
+/// only those removed, by key, and inserts only those added. (Deleting all
+/// of an expense's tags and inserting them again would lock a range: under
+/// concurrency that is where creates and updates deadlocked.)
+async fn change_tags(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    before: &Expense,
+    after: &Expense,
+) -> Result<(), StoreError> {
+    let (old, new) = (&before.fields.tags, &after.fields.tags);
+    let removed: Vec<&String> = old.iter().filter(|t| !new.contains(t)).collect();
+    let added: Vec<&String> = new.iter().filter(|t| !old.contains(t)).collect();
+    if !removed.is_empty() {
+        let mut params: Vec<Param> = vec![after.id.as_str().into()];
+        params.extend(removed.iter().map(|t| t.as_str().into()));
+        tx.exec(&sql::delete_tags(removed.len()), params).await?;
+    }
+    insert_tags(tx, user, &after.id, &added).await
+}
+
+/// Inserts a new expense and its tags.
+async fn insert_expense(
+    tx: &mut dyn Tx,
+    user: &UserId,
+    expense: &Expense,
+) -> Result<(), StoreError> {
+    tx.exec(sql::INSERT_EXPENSE, sql::insert_params(user, expense))
+        .await?;
+    let tags: Vec<&String> = expense.fields.tags.iter().collect();
+    insert_tags(tx, user, &expense.id, &tags).await
 }
 
 async fn complete(
@@ -256,9 +340,7 @@ impl Store for SqlStore {
         self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
             check_category(&mut *tx, user, expense).await?;
-            tx.exec(sql::INSERT_EXPENSE, sql::insert_params(user, expense))
-                .await?;
-            write_tags(&mut *tx, user, expense).await?;
+            insert_expense(&mut *tx, user, expense).await?;
             if let Some(completion) = completion {
                 complete(&mut *tx, user, completion).await?;
             }
@@ -281,8 +363,8 @@ impl Store for SqlStore {
     async fn update_expense(
         &self,
         user: &UserId,
+        current: &Expense,
         expense: &Expense,
-        expected_version: i64,
     ) -> Result<WriteOutcome, StoreError> {
         self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
@@ -290,13 +372,15 @@ impl Store for SqlStore {
             let changed = tx
                 .exec(
                     sql::UPDATE_EXPENSE,
-                    sql::update_params(user, expense, expected_version),
+                    sql::update_params(user, expense, current.version),
                 )
                 .await?;
             if changed == 0 {
                 return version_outcome(&mut *tx, user, &expense.id).await;
             }
-            write_tags(&mut *tx, user, expense).await?;
+            // The stored row was at `current.version`, so its tags are
+            // `current`'s.
+            change_tags(&mut *tx, user, current, expense).await?;
             tx.commit().await?;
             Ok(WriteOutcome::Done)
         }))
@@ -352,16 +436,16 @@ impl Store for SqlStore {
     ) -> Result<(), StoreError> {
         // A large import may take a while: twice the usual budget.
         let budget = self.statement_timeout * 2;
+        let dialect = self.backend.dialect();
         let work = retrying(|| async {
             let mut tx = self.backend.begin().await?;
-            for category in categories {
-                tx.exec(sql::INSERT_CATEGORY, category_params(user, category))
-                    .await?;
-            }
+            let ids = create_categories(&mut *tx, dialect, user, categories).await?;
             for expense in expenses {
-                tx.exec(sql::INSERT_EXPENSE, sql::insert_params(user, expense))
-                    .await?;
-                write_tags(&mut *tx, user, expense).await?;
+                let mut expense = Cow::Borrowed(expense);
+                if let Some(id) = expense.fields.category_id.as_ref().and_then(|c| ids.get(c)) {
+                    expense.to_mut().fields.category_id = Some(id.clone());
+                }
+                insert_expense(&mut *tx, user, &expense).await?;
             }
             if let Some(completion) = completion {
                 complete(&mut *tx, user, completion).await?;
@@ -426,8 +510,15 @@ impl Store for SqlStore {
     }
 
     async fn delete_category(&self, user: &UserId, id: &str, now: i64) -> Result<bool, StoreError> {
+        let lock = sql::lock_category(self.backend.dialect());
         self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
+            let found = tx
+                .query(lock, vec![user.as_str().into(), id.into()])
+                .await?;
+            if found.is_empty() {
+                return Ok(false);
+            }
             tx.exec(
                 sql::UNCATEGORISE_EXPENSES,
                 vec![now.into(), user.as_str().into(), id.into()],
@@ -466,21 +557,27 @@ impl Store for SqlStore {
             }
             let amount = budget.money.minor_units();
             let code = budget.money.currency().code();
-            tx.exec(
-                sql::upsert_budget(dialect),
-                vec![
-                    user.as_str().into(),
-                    budget.category_id.as_str().into(),
-                    amount.into(),
-                    code.into(),
-                    budget.created_at.into(),
-                    budget.updated_at.into(),
-                    amount.into(),
-                    code.into(),
-                    budget.updated_at.into(),
-                ],
-            )
-            .await?;
+            let upserted = tx
+                .exec(
+                    sql::upsert_budget(dialect),
+                    vec![
+                        user.as_str().into(),
+                        budget.category_id.as_str().into(),
+                        amount.into(),
+                        code.into(),
+                        budget.created_at.into(),
+                        budget.updated_at.into(),
+                        amount.into(),
+                        code.into(),
+                        budget.updated_at.into(),
+                    ],
+                )
+                .await;
+            match upserted {
+                // Deleted since the check above: as if it never was.
+                Err(StoreError::UnknownCategory) => return Ok(None),
+                other => other?,
+            };
             let rows = tx
                 .query(
                     sql::SELECT_BUDGET,
