@@ -460,17 +460,17 @@ fn list_params() -> Value {
         query(
             "category_id",
             json!({"type": "string"}),
-            "A category id, or `none` for uncategorised expenses; an unknown id matches nothing."
+            "A category id, or `none` for uncategorised expenses; an unknown id matches nothing. Indexed: a page costs the same however deep."
         ),
         query(
             "tag",
             json!({"type": "string"}),
-            "Expenses carrying this tag (trimmed); an unknown tag matches nothing."
+            "Expenses carrying this tag (trimmed); an unknown tag matches nothing. Not indexed for paging: a page scans the (otherwise filtered) expenses newest first until it is full, so its cost grows as the tag gets rarer."
         ),
         query(
             "currency",
             json!({"$ref": "#/components/schemas/Currency"}),
-            "Expenses in this currency."
+            "Expenses in this currency. Indexed (when category_id is not also given): a page costs the same however deep."
         ),
         query(
             "min_amount",
@@ -480,12 +480,12 @@ fn list_params() -> Value {
         query(
             "max_amount",
             bound,
-            "Largest amount, inclusive; not below min_amount (else 400)."
+            "Largest amount, inclusive; not below min_amount (else 400). Amount bounds are not indexed: a page scans until it is full, so its cost grows as matches get rarer."
         ),
         query(
             "q",
             json!({"type": "string", "maxLength": MAX_QUERY_TEXT, "pattern": "^[^\\u0000]*$"}),
-            "Case-insensitive substring of merchant or description."
+            "Case-insensitive substring of merchant or description. Not indexed: a page scans until it is full, so its cost grows as matches get rarer."
         ),
         query(
             "limit",

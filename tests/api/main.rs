@@ -20,6 +20,7 @@ mod isolation;
 mod lambda_events;
 mod lambda_runtime;
 mod list;
+mod list_plans;
 mod mariadb_server;
 mod non_ascii_ids;
 mod ops;

@@ -44,10 +44,12 @@ macro_rules! migrations {
 pub const MYSQL: &[Migration] = migrations!("mysql":
     1 => "0001_expenses",
     2 => "0002_budgets_idempotency",
+    3 => "0003_list_filter_indexes",
 );
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_expenses",
     2 => "0002_budgets_idempotency",
+    3 => "0003_list_filter_indexes",
 );
 
 #[cfg(test)]

@@ -170,11 +170,34 @@ fn tags_json(e: &Expense) -> String {
     serde_json::Value::from(e.fields.tags.clone()).to_string()
 }
 
-/// The page query of `GET /v1/expenses`: keyset pagination over the index
-/// `(user_id, expense_date, id)`, fetching `limit + 1` rows.
+/// The index a page walks: one whose columns after `user_id` are the
+/// filter's equality and then the page order `(expense_date, id)`, so the
+/// page is one range read in order. Category comes before currency when
+/// both are given; other filters (tag, text, amounts) are checked on the
+/// rows the range yields: a scan bounded by their selectivity.
+pub fn page_index(query: &ListQuery) -> &'static str {
+    if query.filter.category.is_some() {
+        "idx_expenses_user_category_date"
+    } else if query.filter.currency.is_some() {
+        "idx_expenses_user_currency_date"
+    } else {
+        "idx_expenses_user_date"
+    }
+}
+
+/// The page query of `GET /v1/expenses`: keyset pagination fetching
+/// `limit + 1` rows, read as a range of `page_index` on either dialect
+/// (checked with ANALYZE and EXPLAIN QUERY PLAN on 200,000 rows, in
+/// tests/api/list_plans.rs).
 pub fn list_query(dialect: Dialect, user: &UserId, query: &ListQuery) -> (String, Vec<Param>) {
+    // MariaDB otherwise prefers walking all the user's rows by `user_id`
+    // alone (a `ref` access) when the columns are not all in the index.
+    let hint = match dialect {
+        Dialect::Mysql => format!(" FORCE INDEX ({})", page_index(query)),
+        Dialect::Sqlite => String::new(),
+    };
     let mut sql = format!(
-        "SELECT {} FROM expenses e WHERE e.user_id = ?",
+        "SELECT {} FROM expenses e{hint} WHERE e.user_id = ?",
         expense_columns(dialect)
     );
     let mut params: Vec<Param> = vec![user.as_str().into()];
@@ -222,10 +245,21 @@ pub fn list_query(dialect: Dialect, user: &UserId, query: &ListQuery) -> (String
         params.push(text.as_str().into());
     }
     if let Some(after) = &query.after {
-        sql.push_str(" AND (e.expense_date < ? OR (e.expense_date = ? AND e.id < ?))");
+        // Rows after the cursor in `date DESC, id DESC` order. MariaDB
+        // makes a range of the OR (not of the row comparison); SQLite makes
+        // one of the row comparison (and of the OR only `date < ?`).
         let date = format_date(after.date);
-        params.push(date.clone().into());
-        params.push(date.into());
+        match dialect {
+            Dialect::Mysql => {
+                sql.push_str(" AND (e.expense_date < ? OR (e.expense_date = ? AND e.id < ?))");
+                params.push(date.clone().into());
+                params.push(date.into());
+            }
+            Dialect::Sqlite => {
+                sql.push_str(" AND (e.expense_date, e.id) < (?, ?)");
+                params.push(date.into());
+            }
+        }
         params.push(after.id.as_str().into());
     }
     sql.push_str(" ORDER BY e.expense_date DESC, e.id DESC LIMIT ?");
