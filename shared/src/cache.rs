@@ -1,12 +1,19 @@
-//! Redis cache-aside. Every key carries the user's generation number
-//! (`{prefix}u:{<user>}:g<gen>:…`), and every write bumps the generation
-//! before it answers: a reader that fetched old data can only store it
-//! under a generation nobody asks for any more, and one INCR invalidates
-//! all of a user's entries at once. Entries expire after at most 60 s.
+//! Redis cache-aside. A user's entries are valid for one generation
+//! number (`{prefix}u:{<user>}:gen`), and every write bumps it before it
+//! answers: a reader that fetched old data can only store it under a
+//! generation nobody asks for any more, and one INCR invalidates all of a
+//! user's entries at once. An entry (`{prefix}u:{<user>}:e:<name>`) holds
+//! the generation it was computed at and the body, so a cached read is one
+//! MGET of the generation and the entry: one round trip. Entries expire
+//! after at most 60 s.
+//!
+//! Within a process, concurrent misses of one entry at one generation are
+//! computed once: the others wait for that computation (single flight).
 //!
 //! Redis is an optimisation only: every command has a 50 ms budget, and
 //! any failure (down, refusing, silent) means "no cache" for that call.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -42,6 +49,8 @@ pub struct CacheSettings {
 }
 
 pub struct Cache {
+    /// Computations of missing entries under way, by entry and generation.
+    flights: Mutex<HashMap<String, Arc<Flight>>>,
     /// Made when first needed if its AUTH token is in Secrets Manager.
     client: Arc<tokio::sync::OnceCell<redis::Client>>,
     settings: CacheSettings,
@@ -66,6 +75,18 @@ pub struct Generation {
     user_key: String,
     number: u64,
 }
+
+/// What a read found in one round trip: the user's current generation
+/// and, if one is stored for it, the entry's body.
+#[derive(Debug)]
+pub struct Lookup {
+    pub generation: Generation,
+    pub hit: Option<String>,
+}
+
+/// One computation of a missing entry; `None` when it failed (each waiter
+/// then computes for itself).
+type Flight = tokio::sync::OnceCell<Option<bytes::Bytes>>;
 
 /// How long to wait between attempts to (re)connect.
 const RECONNECT_BACKOFF: Duration = Duration::from_secs(1);
@@ -93,6 +114,7 @@ impl Cache {
             client: Arc::new(made),
             settings,
             link: Arc::default(),
+            flights: Mutex::default(),
         })
     }
 
@@ -168,25 +190,29 @@ impl Cache {
         lock(&self.link.manager).clone()
     }
 
-    /// Reads the user's current generation. `None` means "don't use the
-    /// cache for this request".
-    pub async fn generation(&self, user: &UserId) -> Option<Generation> {
+    /// Reads the user's current generation and the entry `name` in one
+    /// MGET (both keys share the user's hash slot). `None` means "don't use
+    /// the cache for this request".
+    pub async fn lookup(&self, user: &UserId, name: &str) -> Option<Lookup> {
         let user_key = self.user_key(user);
         let mut conn = self.connection()?;
-        let number: Option<u64> = self
-            .bounded("GET generation", conn.get(format!("{user_key}:gen")))
+        let (number, entry): (Option<u64>, Option<String>) = self
+            .bounded(
+                "MGET generation and entry",
+                conn.mget(&[format!("{user_key}:gen"), entry_key(&user_key, name)]),
+            )
             .await?;
-        Some(Generation {
+        let generation = Generation {
             user_key,
             number: number.unwrap_or(0),
-        })
-    }
-
-    pub async fn get(&self, generation: &Generation, name: &str) -> Option<String> {
-        let mut conn = self.connection()?;
-        self.bounded("GET", conn.get(self.entry_key(generation, name)))
-            .await
-            .flatten()
+        };
+        // An entry of another generation is stale (or newer than the
+        // generation read): a miss either way.
+        let hit = entry.and_then(|stored| {
+            let (at, body) = stored.split_once('|')?;
+            (at == generation.number.to_string()).then(|| body.to_owned())
+        });
+        Some(Lookup { generation, hit })
     }
 
     pub async fn put(&self, generation: &Generation, name: &str, value: &str) {
@@ -197,9 +223,69 @@ impl Cache {
         let _: Option<()> = self
             .bounded(
                 "SET",
-                conn.set_ex(self.entry_key(generation, name), value, ttl),
+                conn.set_ex(
+                    entry_key(&generation.user_key, name),
+                    format!("{}|{value}", generation.number),
+                    ttl,
+                ),
             )
             .await;
+    }
+
+    /// Computes a missing entry once per process however many requests
+    /// miss it at the same generation at once: the first runs `compute`,
+    /// the others wait for its result (or, if it fails, compute for
+    /// themselves). A request that read a newer generation never joins a
+    /// computation begun under an older one.
+    pub async fn compute_once<F, Fut, E>(
+        &self,
+        generation: &Generation,
+        name: &str,
+        compute: F,
+    ) -> Result<bytes::Bytes, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<bytes::Bytes, E>>,
+    {
+        let key = format!(
+            "{}|{}",
+            generation.number,
+            entry_key(&generation.user_key, name)
+        );
+        let flight = Arc::clone(lock(&self.flights).entry(key.clone()).or_default());
+        let mut compute = Some(compute);
+        let mut failure = None;
+        let shared = {
+            let (compute, failure) = (&mut compute, &mut failure);
+            flight
+                .get_or_init(|| async move {
+                    let run = compute.take()?;
+                    match run().await {
+                        Ok(body) => Some(body),
+                        Err(e) => {
+                            *failure = Some(e);
+                            None
+                        }
+                    }
+                })
+                .await
+                .clone()
+        };
+        {
+            let mut flights = lock(&self.flights);
+            if flights.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+                flights.remove(&key);
+            }
+        }
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        match (shared, compute) {
+            (Some(body), _) => Ok(body),
+            // The computation this request waited for failed: its own.
+            (None, Some(run)) => run().await,
+            (None, None) => unreachable!("a failed computation keeps its error"),
+        }
     }
 
     /// Moves the user to a new generation: every entry cached so far stops
@@ -260,10 +346,12 @@ impl Cache {
             URL_SAFE_NO_PAD.encode(user.as_str())
         )
     }
+}
 
-    fn entry_key(&self, generation: &Generation, name: &str) -> String {
-        format!("{}:g{}:{}", generation.user_key, generation.number, name)
-    }
+/// An entry's key: one per name, whatever the generation (the value says
+/// which generation it belongs to).
+fn entry_key(user_key: &str, name: &str) -> String {
+    format!("{user_key}:e:{name}")
 }
 
 /// The Redis client for `settings`, with `auth_token` as its password

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -306,4 +307,101 @@ async fn requests_succeed_quickly_when_redis_never_answers() {
         );
         requests += 5;
     }
+}
+
+/// Calls per command so far, from `INFO commandstats`, without INFO and
+/// PING (which `redis_connection`, used to read the stats, sends).
+async fn command_calls(url: &str) -> std::collections::HashMap<String, u64> {
+    let mut con = redis_connection(url).await;
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut con)
+        .await
+        .unwrap_or_else(|e| panic!("INFO commandstats on {url} failed: {e}"));
+    info.lines()
+        .filter_map(|line| {
+            let (name, stats) = line.trim().strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = stats.split(',').find_map(|s| s.strip_prefix("calls="))?;
+            Some((name.to_owned(), calls.parse().ok()?))
+        })
+        .filter(|(name, _)| name != "info" && name != "ping")
+        .collect()
+}
+
+fn delta(
+    before: &std::collections::HashMap<String, u64>,
+    after: &std::collections::HashMap<String, u64>,
+) -> std::collections::HashMap<String, u64> {
+    after
+        .iter()
+        .map(|(name, n)| (name.clone(), n - before.get(name).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// A cached read costs Redis one command (the generation and the entry in
+/// one MGET), and concurrent misses of one entry are computed and stored
+/// once in a process, the other requests waiting for that result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cached_read_is_one_round_trip_and_a_miss_is_computed_once() {
+    let redis = RedisServer::start().await;
+    let app = spawn_app(AppOptions::default().redis_url(&redis.url)).await;
+    let created = app
+        .create_expense(USER, &expense_body("3.00", "USD", "2026-05-01"))
+        .await;
+    let id = id_of(&created);
+    assert_eq!(
+        app.get_expense(USER, &id).await,
+        created,
+        "the filling read"
+    );
+
+    let before = command_calls(&redis.url).await;
+    for _ in 0..10 {
+        assert_eq!(app.get_expense(USER, &id).await, created);
+    }
+    let used = delta(&before, &command_calls(&redis.url).await);
+    assert_eq!(
+        used,
+        [("mget".to_owned(), 10)].into_iter().collect(),
+        "10 cached reads, 10 commands in all"
+    );
+
+    // Enough rows that a summary takes a while to compute, so that the
+    // concurrent requests below all miss.
+    for _ in 0..4 {
+        let mut csv = csv_record(&["date", "amount", "currency", "merchant"]);
+        for i in 0..5000 {
+            csv.push_str(&csv_record(&[
+                &format!("2026-04-{:02}", 1 + i % 28),
+                "1.00",
+                "EUR",
+                &format!("m{}", i % 100),
+            ]));
+        }
+        app.import_csv_ok(USER, csv, 5000).await;
+    }
+    let before = command_calls(&redis.url).await;
+    let requests: Vec<_> = (0..32)
+        .map(|_| {
+            let request = app
+                .authed(Method::GET, "/v1/reports/summary", USER)
+                .query(&[("group_by", "merchant")]);
+            tokio::spawn(send(request))
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for request in requests {
+        bodies.push(request.await.expect("a request task").expect_json(200));
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "one answer");
+    let used = delta(&before, &command_calls(&redis.url).await);
+    let stored = used.get("setex").or(used.get("set")).copied().unwrap_or(0);
+    println!("32 concurrent misses of one summary stored it {stored} time(s): {used:?}");
+    // Once, unless a request missed just before the entry was stored and
+    // looked for a computation just after it ended: rare, and still not 32.
+    assert!(
+        (1..=3).contains(&stored),
+        "32 concurrent misses computed and stored the summary {stored} times: {used:?}"
+    );
 }

@@ -16,6 +16,7 @@ use http::{header, HeaderValue, Request, Response, StatusCode};
 use serde::Serialize;
 
 use crate::app::App;
+use crate::cache::Lookup;
 use crate::domain::UserId;
 use crate::http::problem::ApiError;
 use crate::http::routes::Operation;
@@ -122,17 +123,21 @@ where
     let Some(cache) = &app.cache else {
         return compute().await;
     };
-    let Some(generation) = cache.generation(user).await else {
+    let Some(Lookup { generation, hit }) = cache.lookup(user, key).await else {
         return compute().await;
     };
-    if let Some(hit) = cache.get(&generation, key).await {
+    if let Some(hit) = hit {
         return Ok(Bytes::from(hit));
     }
-    let body = compute().await?;
-    if let Ok(text) = std::str::from_utf8(&body) {
-        cache.put(&generation, key, text).await;
-    }
-    Ok(body)
+    cache
+        .compute_once(&generation, key, || async {
+            let body = compute().await?;
+            if let Ok(text) = std::str::from_utf8(&body) {
+                cache.put(&generation, key, text).await;
+            }
+            Ok(body)
+        })
+        .await
 }
 
 /// Every write ends here, before it answers: the user's cached entries
