@@ -22,6 +22,15 @@ time from exec to the first response posted, for the `health` and
 `get-expense` functions, and the ratios to hello-world. Then the resident
 memory of a warm `get-expense` after 1,000 invocations.
 
+load: the release `server` on MariaDB with Redis under wrk (Debian's
+`wrk`), --connections (default 32) for --seconds each: creates for one user
+and for 64 users, patches of 64 expenses, imports of 50 rows naming the same
+five categories, and cached GETs of one expense; for each, req/s, p50/p99
+and the count of 5xx (which must be 0) and of other non-2xx answers. Then
+`redis-benchmark GET` with as many connections, and the cached GET's rate
+as a share of it. --runs N repeats everything and prints each run (this
+machine is noisy: quote the median).
+
 Needs MariaDB and Redis (scripts/services.sh) and builds the release binary
 if missing. It prints numbers; nothing here asserts on time.
 """
@@ -126,6 +135,123 @@ def run(label, database_url, redis_url, requests):
     finally:
         proc.terminate()
         proc.wait()
+
+
+def user_token(user):
+    return subprocess.run(
+        [SERVER, "token", "--user", user, "--hours", "2"],
+        env={"JWT_SECRET": SECRET}, check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def lua_string(text):
+    return "[==[" + text + "]==]"
+
+
+WRK_COUNTERS = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) server_errors = 0; other = 0 end
+function response(status, headers, body)
+  if status >= 500 then server_errors = server_errors + 1
+  elseif status >= 300 then other = other + 1 end
+end
+function done(summary, latency, requests)
+  local e5, o = 0, 0
+  for _, t in ipairs(threads) do e5 = e5 + t:get("server_errors"); o = o + t:get("other") end
+  local failed = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %d %.1f %.3f %.3f %d %d %d\\n", summary.requests,
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, e5, o, failed))
+end
+"""
+
+
+def wrk(label, port, requests, connections, seconds, workdir):
+    """Runs wrk cycling through `requests` (method, path, headers, body);
+    prints and returns (req/s, p50, p99, 5xx)."""
+    lines = ["local requests = {"]
+    for method, path, headers, body in requests:
+        heads = ", ".join(f"[ {lua_string(k)} ] = {lua_string(v)}" for k, v in headers.items())
+        lines.append(f"  wrk.format({lua_string(method)}, {lua_string(path)}, {{{heads}}}, "
+                     f"{lua_string(body) if body is not None else 'nil'}),")
+    lines.append("}")
+    lines.append("local i = 0")
+    lines.append("function request() i = i + 1; return requests[(i % #requests) + 1] end")
+    script = os.path.join(workdir, "bench.lua")
+    with open(script, "w") as f:
+        f.write("\n".join(lines) + WRK_COUNTERS)
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                          "-s", script, f"http://127.0.0.1:{port}/"],
+                         capture_output=True, text=True)
+    result = next((line for line in out.stdout.splitlines() if line.startswith("RESULT ")), None)
+    if out.returncode or result is None:
+        raise SystemExit(f"wrk failed ({out.returncode}): {out.stdout}{out.stderr}")
+    n, rate, p50, p99, e5, other, failed = result.split()[1:]
+    print(f"{label:<34} c={connections:<3} n={n:<7} {float(rate):8.1f} req/s  p50={float(p50):7.2f} ms  "
+          f"p99={float(p99):8.2f} ms  p99/p50={float(p99) / max(float(p50), 0.001):5.1f}  "
+          f"5xx={e5}  other non-2xx={other}  socket errors={failed}")
+    return float(rate), float(p50), float(p99), int(e5)
+
+
+def load_run(database_url, connections, seconds, workdir):
+    import random
+    rng = random.Random(11)
+    proc, port = start_server(database_url, "redis://127.0.0.1:6379")
+    try:
+        time.sleep(1.0)
+        users = [f"load-{uuid.uuid4().hex[:8]}-{i}" for i in range(64)]
+        tokens = [user_token(u) for u in users]
+        json_headers = lambda t: {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
+
+        def new_expense():
+            return json.dumps({"amount": f"{rng.randint(1, 99999)}.{rng.randint(0, 99):02d}",
+                               "currency": rng.choice(["EUR", "USD"]),
+                               "date": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                               "merchant": f"Shop {rng.randint(1, 50)}",
+                               "tags": rng.sample(["food", "team", "travel", "home"], rng.randint(0, 2))})
+
+        one = [("POST", "/v1/expenses", json_headers(tokens[0]), new_expense()) for _ in range(500)]
+        many = [("POST", "/v1/expenses", json_headers(tokens[i % 64]), new_expense()) for i in range(512)]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        ids = [json.loads(timed(conn, "POST", "/v1/expenses", json_headers(tokens[1]), new_expense())[1])["id"]
+               for _ in range(64)]
+        patches = [("PATCH", f"/v1/expenses/{ids[i % 64]}",
+                    {"Authorization": f"Bearer {tokens[1]}", "Content-Type": "application/merge-patch+json"},
+                    json.dumps({"amount": f"{i % 1000 + 1}.00", "tags": [f"p{i % 5}"]})) for i in range(512)]
+        names = ["Food", "Rent", "Travel", "Books", "Games"]
+        csv_body = lambda k: "date,amount,currency,category\n" + "".join(
+            f"2026-08-{1 + r % 28:02d},1.00,EUR,{names[(k + r) % 5]}\n" for r in range(50))
+        imports = [("POST", "/v1/expenses/import",
+                    {"Authorization": f"Bearer {tokens[2 + i % 62]}", "Content-Type": "text/csv"},
+                    csv_body(i)) for i in range(128)]
+        cached_id = ids[0]
+        timed(conn, "GET", f"/v1/expenses/{cached_id}", json_headers(tokens[1]))
+        gets = [("GET", f"/v1/expenses/{cached_id}", {"Authorization": f"Bearer {tokens[1]}"}, None)]
+        results = {}
+        for label, requests in (("create, one user", one), ("create, 64 users", many),
+                                ("patch, one user's 64 expenses", patches),
+                                ("import 50 rows, 62 users", imports), ("cached get", gets)):
+            results[label] = wrk(label, port, requests, connections, seconds, workdir)
+        out = subprocess.run(["redis-benchmark", "-t", "get", "-n", "200000", "-c", str(connections),
+                              "-q", "--csv"], check=True, capture_output=True, text=True).stdout
+        row = [line for line in out.splitlines() if line.startswith('"GET"')][0]
+        redis_rate = float(row.split(",")[1].strip('"'))
+        share = results["cached get"][0] / redis_rate
+        print(f"{'redis-benchmark GET':<34} c={connections:<3} {redis_rate:8.1f} req/s; "
+              f"cached get = {share * 100:.0f}% of it")
+        return results
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def load(database_url, connections, seconds, runs):
+    import tempfile
+    with tempfile.TemporaryDirectory() as workdir:
+        for run_number in range(1, runs + 1):
+            print(f"-- load run {run_number} of {runs}")
+            load_run(database_url, connections, seconds, workdir)
 
 
 def bulk_load(db, user, count):
@@ -295,8 +421,10 @@ def cold_start(database_url, runs):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("bench", choices=["latency", "summary", "cold-start"])
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("bench", choices=["latency", "summary", "cold-start", "load"])
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--requests", type=int, default=None)
     parser.add_argument("--expenses", type=int, default=100_000)
     args = parser.parse_args()
@@ -311,7 +439,10 @@ def main():
             summary(url, db, args.expenses, args.requests or 50)
             return
         if args.bench == "cold-start":
-            cold_start(url, args.runs)
+            cold_start(url, args.runs or 40)
+            return
+        if args.bench == "load":
+            load(url, args.connections, args.seconds, args.runs or 1)
             return
         requests = args.requests or 500
         run("mariadb + redis", url, "redis://127.0.0.1:6379", requests)
