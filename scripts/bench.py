@@ -31,6 +31,14 @@ and the count of 5xx (which must be 0) and of other non-2xx answers. Then
 as a share of it. --runs N repeats everything and prints each run (this
 machine is noisy: quote the median).
 
+scale: one user with 10,000 expenses and one with 1,000,000 (seeded in
+SQL, MariaDB's sequence engine: 2,500 days, 10 categories and none, three
+currencies, a third tagged, 50 merchants, three budgets), the release
+`server` without a cache; for each list filter the first page and a page
+whose cursor is halfway down, each summary `group_by` over one year, and
+the month's budgets: the median time for each user and the ratio 1M / 10k
+(or the status when it is not 200).
+
 Needs MariaDB and Redis (scripts/services.sh) and builds the release binary
 if missing. It prints numbers; nothing here asserts on time.
 """
@@ -254,6 +262,100 @@ def load(database_url, connections, seconds, runs):
             load_run(database_url, connections, seconds, workdir)
 
 
+def seed_scale(db, user, number, count):
+    """`count` expenses of `user` in SQL; answers the category ids."""
+    categories = [str(uuid.uuid4()) for _ in range(10)]
+    budgets = ",".join(f"('{user}','{c}',100000,'EUR',0,0)" for c in categories[:3])
+    sql = f"""
+SET SESSION foreign_key_checks = 0, unique_checks = 0;
+INSERT INTO categories (id, user_id, name, name_folded, color, created_at, updated_at) VALUES
+  {",".join(f"('{c}','{user}','Cat {i}','cat {i}',NULL,0,0)" for i, c in enumerate(categories))};
+INSERT INTO budgets (user_id, category_id, amount_minor, currency, created_at, updated_at) VALUES {budgets};
+INSERT INTO expenses (id, user_id, amount_minor, amount_scaled, currency, expense_date, category_id,
+  merchant, merchant_folded, description, description_folded, tags, version, created_at, updated_at)
+SELECT CONCAT('01a00000-000{number}-7000-8000-', LOWER(LPAD(HEX(seq), 12, '0'))), '{user}',
+  1 + seq % 9999, (1 + seq % 9999) * 100, ELT(1 + seq % 3, 'EUR', 'USD', 'GBP'),
+  DATE_ADD('2020-01-01', INTERVAL seq % 2500 DAY),
+  IF(seq % 11 = 10, NULL, ELT(1 + seq % 11, {",".join(f"'{c}'" for c in categories)})),
+  CONCAT('Shop ', seq % 50), CONCAT('shop ', seq % 50), NULL, NULL,
+  IF(seq % 3 = 0, '["team"]', '[]'), 1, 0, 0
+FROM seq_1_to_{count};
+INSERT INTO expense_tags (expense_id, user_id, tag)
+  SELECT id, user_id, 'team' FROM expenses WHERE user_id = '{user}' AND tags = '["team"]';
+"""
+    subprocess.run(["mariadb", "-uroot", "-h127.0.0.1", db], input=sql, text=True, check=True)
+    return categories
+
+
+def scale(database_url, db, requests):
+    import base64
+    proc, port = start_server(database_url, None)
+    try:
+        sizes = [("10k", 10_000), ("1M", 1_000_000)]
+        users = {}
+        for number, (name, count) in enumerate(sizes, start=1):
+            started = time.perf_counter()
+            user = f"scale-{name}"
+            users[name] = (user, seed_scale(db, user, number, count))
+            print(f"seeded {count} expenses for {user} in {time.perf_counter() - started:.1f} s")
+        subprocess.run(["mariadb", "-uroot", "-h127.0.0.1", db, "-e",
+                        "ANALYZE TABLE expenses, expense_tags, categories, budgets"],
+                       check=True, stdout=subprocess.DEVNULL)
+
+        def sql(query):
+            return subprocess.run(["mariadb", "-uroot", "-h127.0.0.1", "-N", db, "-e", query],
+                                  check=True, capture_output=True, text=True).stdout.split()
+
+        def halfway(user, where):
+            count = int(sql(f"SELECT COUNT(*) FROM expenses WHERE user_id = '{user}' {where}")[0])
+            out = sql(f"SELECT DATE_FORMAT(expense_date, '%Y-%m-%d'), id FROM expenses "
+                      f"WHERE user_id = '{user}' {where} ORDER BY expense_date DESC, id DESC "
+                      f"LIMIT 1 OFFSET {count // 2}")
+            return base64.urlsafe_b64encode(f"e1|{out[0]}|{out[1]}".encode()).decode().rstrip("=")
+
+        def cases(user, categories):
+            filters = [("no filter", "", ""), ("category", f"category_id={categories[0]}",
+                        f"AND category_id = '{categories[0]}'"),
+                       ("uncategorised", "category_id=none", "AND category_id IS NULL"),
+                       ("currency", "currency=USD", "AND currency = 'USD'"),
+                       ("tag (a scan)", "tag=team", "AND tags = '[\"team\"]'"),
+                       ("q (a scan)", "q=shop%207", "AND merchant_folded LIKE '%shop 7%'")]
+            for label, query, where in filters:
+                yield f"list {label}, page 1", f"/v1/expenses?limit=50&{query}"
+                yield f"list {label}, halfway", f"/v1/expenses?limit=50&{query}&cursor={halfway(user, where)}"
+            for group_by in ("category", "month", "tag", "merchant"):
+                yield (f"summary by {group_by}, one year",
+                       f"/v1/reports/summary?group_by={group_by}&from=2024-01-01&to=2024-12-31")
+            yield "budgets of a month", "/v1/budgets?month=2024-06"
+
+        results = {}
+        for name, (user, categories) in users.items():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            headers = {"Authorization": f"Bearer {user_token(user)}"}
+            for label, path in cases(user, categories):
+                samples, status = [], 200
+                # Up to `requests` samples, but at most about 10 s per case.
+                while len(samples) < requests and (len(samples) < 3 or sum(samples) < 10_000):
+                    started = time.perf_counter()
+                    conn.request("GET", path, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    samples.append((time.perf_counter() - started) * 1000)
+                    if response.status != 200:
+                        status = response.status
+                        break
+                results[(label, name)] = (statistics.median(samples), status)
+        print(f"{'case':<40} {'10k':>12} {'1M':>12} {'1M / 10k':>9}")
+        for label, _ in cases(*users["10k"]):
+            small, large = results[(label, "10k")], results[(label, "1M")]
+            show = lambda r: f"{r[0]:9.2f} ms" if r[1] == 200 else f"{r[1]} ({r[0]:.0f} ms)"
+            ratio = f"{large[0] / small[0]:8.2f}x" if small[1] == large[1] == 200 else "      n/a"
+            print(f"{label:<40} {show(small):>12} {show(large):>12} {ratio}")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def bulk_load(db, user, count):
     """`count` expenses for `user` straight into MariaDB: 4 currencies,
     24 months, 50 merchants, 10 categories, 0-2 tags each."""
@@ -421,7 +523,7 @@ def cold_start(database_url, runs):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("bench", choices=["latency", "summary", "cold-start", "load"])
+    parser.add_argument("bench", choices=["latency", "summary", "cold-start", "load", "scale"])
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=None)
@@ -440,6 +542,9 @@ def main():
             return
         if args.bench == "cold-start":
             cold_start(url, args.runs or 40)
+            return
+        if args.bench == "scale":
+            scale(url, db, args.requests or 31)
             return
         if args.bench == "load":
             load(url, args.connections, args.seconds, args.runs or 1)
