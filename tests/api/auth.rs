@@ -221,6 +221,22 @@ async fn answer(
     let _ = stream.shutdown().await;
 }
 
+/// A server that checks RS256 tokens against `jwks`, refetching it for
+/// every unknown `kid`.
+async fn app_checking(jwks: &JwksServer) -> TestApp {
+    spawn_app(
+        AppOptions::default()
+            .sqlite()
+            .no_cache()
+            .without_jwt_secret()
+            .env("JWT_JWKS_URL", jwks.url.clone())
+            .env("JWT_ISSUER", ISSUER)
+            .env("JWT_AUDIENCE", AUDIENCE)
+            .env("JWT_JWKS_MIN_REFRESH_SECONDS", "0"),
+    )
+    .await
+}
+
 async fn list_with(app: &TestApp, token: &str) -> Resp {
     send(app.request(Method::GET, "/v1/expenses").bearer_auth(token)).await
 }
@@ -231,17 +247,7 @@ async fn rotated_jwks_keys_are_used_without_a_restart() {
     let key1 = RsaKey::generate(&dir, "key-1");
     let key2 = RsaKey::generate(&dir, "key-2");
     let jwks = JwksServer::start(&[&key1]).await;
-    let app = spawn_app(
-        AppOptions::default()
-            .sqlite()
-            .no_cache()
-            .without_jwt_secret()
-            .env("JWT_JWKS_URL", jwks.url.clone())
-            .env("JWT_ISSUER", ISSUER)
-            .env("JWT_AUDIENCE", AUDIENCE)
-            .env("JWT_JWKS_MIN_REFRESH_SECONDS", "0"),
-    )
-    .await;
+    let app = app_checking(&jwks).await;
 
     // Key 1 is published: its tokens work.
     let token1 = key1.sign(&claims());
@@ -344,17 +350,7 @@ async fn the_jwks_is_fetched_without_holding_up_the_start() {
     let key = RsaKey::generate(&dir, "key-1");
     let jwks = JwksServer::start(&[&key]).await;
     jwks.hold().await;
-    let app = spawn_app(
-        AppOptions::default()
-            .sqlite()
-            .no_cache()
-            .without_jwt_secret()
-            .env("JWT_JWKS_URL", jwks.url.clone())
-            .env("JWT_ISSUER", ISSUER)
-            .env("JWT_AUDIENCE", AUDIENCE)
-            .env("JWT_JWKS_MIN_REFRESH_SECONDS", "0"),
-    )
-    .await;
+    let app = app_checking(&jwks).await;
     let health = send(app.request(Method::GET, "/health"))
         .await
         .expect_json(200);

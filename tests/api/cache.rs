@@ -312,13 +312,9 @@ async fn requests_succeed_quickly_when_redis_never_answers() {
 /// Calls per command so far, from `INFO commandstats`, without INFO and
 /// PING (which `redis_connection`, used to read the stats, sends).
 async fn command_calls(url: &str) -> std::collections::HashMap<String, u64> {
-    let mut con = redis_connection(url).await;
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(&mut con)
+    redis_info(url, "commandstats")
         .await
-        .unwrap_or_else(|e| panic!("INFO commandstats on {url} failed: {e}"));
-    info.lines()
+        .lines()
         .filter_map(|line| {
             let (name, stats) = line.trim().strip_prefix("cmdstat_")?.split_once(':')?;
             let calls = stats.split(',').find_map(|s| s.strip_prefix("calls="))?;

@@ -249,14 +249,19 @@ pub async fn redis_keys(url: &str, prefix: &str) -> Vec<String> {
         .unwrap_or_else(|e| panic!("SCAN on {url} failed: {e}"))
 }
 
-/// One numeric field of `INFO stats`, e.g. `keyspace_hits`.
-pub async fn redis_stat(url: &str, name: &str) -> u64 {
+/// One section of `INFO`, as text.
+pub async fn redis_info(url: &str, section: &str) -> String {
     let mut con = redis_connection(url).await;
-    let info: String = redis::cmd("INFO")
-        .arg("stats")
+    redis::cmd("INFO")
+        .arg(section)
         .query_async(&mut con)
         .await
-        .unwrap_or_else(|e| panic!("INFO stats on {url} failed: {e}"));
+        .unwrap_or_else(|e| panic!("INFO {section} on {url} failed: {e}"))
+}
+
+/// One numeric field of `INFO stats`, e.g. `keyspace_hits`.
+pub async fn redis_stat(url: &str, name: &str) -> u64 {
+    let info = redis_info(url, "stats").await;
     info.lines()
         .find_map(|line| line.trim().strip_prefix(&format!("{name}:")))
         .and_then(|value| value.parse().ok())
