@@ -682,6 +682,10 @@ fn operation(route: &Route) -> Value {
     }
     // Every route refuses a body over the limit before anything else.
     responses.insert("413".into(), problem("Body over 1 MiB"));
+    op["tags"] = json!([tag_of(route.path)]);
+    // Public operations say so (an empty requirement), so that tools do not
+    // fall back to a document-wide default.
+    op["security"] = json!([]);
     if route.authenticated {
         op["security"] = json!([{"bearer": []}]);
         if reads_input {
@@ -707,6 +711,29 @@ fn operation(route: &Route) -> Value {
     op
 }
 
+/// The groups operations are listed under, by the path's first segment
+/// after `/v1`.
+const TAGS: [(&str, &str); 5] = [
+    (
+        "expenses",
+        "Expenses: record, list, change, export and import",
+    ),
+    ("categories", "Categories of expenses"),
+    ("budgets", "Monthly budgets per category"),
+    ("reports", "Totals"),
+    ("service", "Health and this document"),
+];
+
+fn tag_of(path: &str) -> &'static str {
+    let group = path
+        .strip_prefix("/v1/")
+        .and_then(|rest| rest.split('/').next());
+    TAGS.iter()
+        .map(|(name, _)| *name)
+        .find(|name| Some(*name) == group)
+        .unwrap_or("service")
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -721,6 +748,9 @@ pub fn document() -> Value {
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Record expenses, organise them, and read summaries. Money is a decimal string in integer minor units; errors are RFC 9457 problem+json.",
         },
+        // Relative: the API is served wherever this document is.
+        "servers": [{"url": "/", "description": "The host serving this document"}],
+        "tags": TAGS.iter().map(|(name, description)| json!({"name": name, "description": description})).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
             "schemas": schemas(),
@@ -732,6 +762,32 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_operation_has_a_listed_tag_and_says_how_it_is_authorised() {
+        let doc = document();
+        let listed: Vec<&str> = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(doc["servers"][0]["url"], "/");
+        for route in ROUTES {
+            let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+            let tag = op["tags"][0].as_str().unwrap();
+            assert!(listed.contains(&tag), "{}: {tag}", route.function);
+            let expected = if route.authenticated {
+                json!([{"bearer": []}])
+            } else {
+                json!([])
+            };
+            assert_eq!(op["security"], expected, "{}", route.function);
+        }
+        assert_eq!(tag_of("/v1/expenses/{id}"), "expenses");
+        assert_eq!(tag_of("/v1/reports/summary"), "reports");
+        assert_eq!(tag_of("/health"), "service");
+    }
 
     #[test]
     fn is_a_valid_openapi_31_document() {
