@@ -123,9 +123,17 @@ cleanup() {
     kill "$moto_pid" 2>/dev/null || true
     wait "$moto_pid" 2>/dev/null || true
   fi
+  if [[ -n ${REHEARSE_LOGS:-} ]]; then
+    # Every run's logs (init, plans, apply, destroy, moto) kept for a look.
+    mkdir -p "$REHEARSE_LOGS"
+    (cd "$work" && find . \( -name '*.log' -o -name '*.txt' -o -name '*.changes' -o -name targets -o -name dependents \) \
+      -not -path '*/.terraform/*' -exec cp --parents {} "$REHEARSE_LOGS/" \;) || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # ------------------------------------------------------------- emulator
 port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -152,22 +160,10 @@ PY
 log "moto_server $("$venv/bin/pip" show moto 2>/dev/null | sed -n 's/^Version: //p') on $endpoint (pid $moto_pid)"
 
 # --------------------------------------------------------------- terraform
-if [[ -n ${TF_CLI_CONFIG_FILE:-} && ! -e $TF_CLI_CONFIG_FILE ]]; then
-  unset TF_CLI_CONFIG_FILE
-fi
-mirror=${TF_PROVIDER_MIRROR:-/opt/tf-plugins}
-if [[ -d $mirror ]]; then
-  cat >"$work/cli.tfrc" <<TFRC
-provider_installation {
-  filesystem_mirror {
-    path    = "$mirror"
-    include = ["registry.terraform.io/hashicorp/*"]
-  }
-}
-TFRC
-  export TF_CLI_CONFIG_FILE=$work/cli.tfrc
-fi
-export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
+# CHECKPOINT_DISABLE, TF_IN_AUTOMATION, TF_INPUT and the provider mirror's
+# CLI configuration (shared with scripts/validate_terraform.sh).
+source scripts/terraform_env.sh
+terraform_env "$work"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 unset AWS_PROFILE AWS_SESSION_TOKEN
 parallelism=${REHEARSE_PARALLELISM:-10}
@@ -196,12 +192,13 @@ HCL
 }
 
 tf() { # dir log args...: terraform, its output to log, shown on failure
-  local dir=$1 out=$2
+  local dir=$1 out=$2 t0=$SECONDS
   shift 2
   if ! terraform -chdir="$dir" "$@" -no-color >"$out" 2>&1; then
     tail -n 60 "$out" >&2
     return 1
   fi
+  log "  terraform $1: $((SECONDS - t0))s"
 }
 
 summary=()
@@ -323,8 +320,10 @@ PY
   terraform -chdir="$env_dir" state list >"$root/state.txt"
   state=$(wc -l <"$root/state.txt")
 
+  local t0=$SECONDS
   terraform -chdir="$env_dir" plan -input=false -no-color -parallelism="$parallelism" -detailed-exitcode \
     -out=tfplan2 "${targets[@]}" >"$root/plan2.log" 2>&1 || rc=$?
+  log "  terraform plan (second): $((SECONDS - t0))s"
   case $rc in
     0) second="empty" ;;
     2)
@@ -363,8 +362,12 @@ boto3.client("elasticache", region_name="us-east-1", endpoint_url=sys.argv[1], a
   tf "$env_dir" "$root/destroy.log" destroy -input=false -auto-approve -parallelism="$parallelism" "${targets[@]}" ||
     die "$name: destroy failed"
   destroyed="$(sed -n 's/^Destroy complete! Resources: \([0-9]*\) destroyed.*/\1/p' "$root/destroy.log") + 1 deleted through the API, 1 abandoned"
+  # A destroy with -target leaves the data sources it read in the state
+  # (Terraform's doing, not the emulator's: data sources are never
+  # "destroyed"); any managed resource left is a failure.
   terraform -chdir="$env_dir" state list >"$root/state-after.txt"
-  [[ -s $root/state-after.txt ]] && { cat "$root/state-after.txt" >&2; die "$name: resources left in the state after destroy"; }
+  grep -Ev '(^|\.)data\.' "$root/state-after.txt" >"$root/state-left.txt" || true
+  [[ -s $root/state-left.txt ]] && { cat "$root/state-left.txt" >&2; die "$name: resources left in the state after destroy"; }
 
   local line
   line=$(printf '%-9s planned %s, applied %s (state %s), second plan %s, destroyed %s, %ss' \

@@ -9,35 +9,22 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# A CLI configuration named but missing only makes every command warn.
-if [[ -n ${TF_CLI_CONFIG_FILE:-} && ! -e $TF_CLI_CONFIG_FILE ]]; then
-  unset TF_CLI_CONFIG_FILE
-fi
-# No version check against the network, and the first line printed without
-# a pipe into head: under pipefail, head closing early kills terraform with
-# SIGPIPE (exit 141) whenever it is still writing.
-export CHECKPOINT_DISABLE=1
-tf_version=$(terraform version)
-echo "${tf_version%%$'\n'*}"
-terraform fmt -check -recursive -diff terraform
-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# CHECKPOINT_DISABLE, TF_IN_AUTOMATION, TF_INPUT and the provider mirror's
+# CLI configuration (scripts/terraform_env.sh, shared with the rehearsal).
+source scripts/terraform_env.sh
+terraform_env "$work"
+
+# The first line printed without a pipe into head: under pipefail, head
+# closing early kills terraform with SIGPIPE (exit 141) whenever it is still
+# writing.
+tf_version=$(terraform version)
+echo "${tf_version%%$'\n'*}"
+if [[ -n $tf_mirror ]]; then echo "providers from the mirror $tf_mirror"; fi
+terraform fmt -check -recursive -diff terraform
+
 cp -r terraform "$work/"
-mirror=${TF_PROVIDER_MIRROR:-/opt/tf-plugins}
-if [[ -d $mirror ]]; then
-  cat >"$work/cli.tfrc" <<TFRC
-provider_installation {
-  filesystem_mirror {
-    path    = "$mirror"
-    include = ["registry.terraform.io/hashicorp/*"]
-  }
-}
-TFRC
-  export TF_CLI_CONFIG_FILE="$work/cli.tfrc"
-  echo "providers from the mirror $mirror"
-fi
-export TF_IN_AUTOMATION=1 TF_INPUT=0
 
 for env_dir in "$work"/terraform/envs/*/; do
   env=$(basename "$env_dir")
