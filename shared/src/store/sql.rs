@@ -87,10 +87,23 @@ pub fn select_expense(dialect: Dialect) -> String {
 
 pub const CATEGORY_EXISTS: &str = "SELECT 1 FROM categories WHERE user_id = ? AND id = ?";
 
-pub const INSERT_EXPENSE: &str = "INSERT INTO expenses (id, user_id, amount_minor, amount_scaled, \
-     currency, expense_date, category_id, merchant, merchant_folded, description, \
-     description_folded, tags, version, created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/// One statement for `n` new expenses. Parameters: `insert_params` of
+/// each, in turn.
+pub fn insert_expenses(n: usize) -> String {
+    format!(
+        "INSERT INTO expenses (id, user_id, amount_minor, amount_scaled, currency, \
+         expense_date, category_id, merchant, merchant_folded, description, \
+         description_folded, tags, version, created_at, updated_at) VALUES {}",
+        repeated("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n)
+    )
+}
+
+/// Parameters per row of `insert_expenses`.
+pub const EXPENSE_INSERT_PARAMS: usize = 15;
+
+/// The most parameters one multi-row statement carries: far below MySQL's
+/// limit for a prepared statement (65,535) and SQLite's (32,766).
+pub const MAX_PARAMS: usize = 10_000;
 
 pub const UPDATE_EXPENSE: &str = "UPDATE expenses SET amount_minor = ?, amount_scaled = ?, \
      currency = ?, expense_date = ?, category_id = ?, merchant = ?, merchant_folded = ?, \
@@ -128,7 +141,7 @@ pub fn delete_tags(n: usize) -> String {
 }
 
 /// The values of the columns a client decides, in the order both
-/// `INSERT_EXPENSE` and `UPDATE_EXPENSE` list them.
+/// `insert_expenses` and `UPDATE_EXPENSE` list them.
 fn field_params(e: &Expense) -> Vec<Param> {
     let f = &e.fields;
     vec![
@@ -145,7 +158,7 @@ fn field_params(e: &Expense) -> Vec<Param> {
     ]
 }
 
-/// Parameters of `INSERT_EXPENSE`.
+/// Parameters of one row of `insert_expenses`.
 pub fn insert_params(user: &UserId, e: &Expense) -> Vec<Param> {
     let mut params: Vec<Param> = vec![e.id.as_str().into(), user.as_str().into()];
     params.extend(field_params(e));
@@ -285,18 +298,6 @@ pub fn list_categories() -> String {
 
 pub const INSERT_CATEGORY: &str = "INSERT INTO categories \
      (id, user_id, name, name_folded, color, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
-
-/// Inserts a category unless the user has one of that name already (made
-/// by a concurrent import, say): then nothing changes. Not `INSERT IGNORE`,
-/// which would also swallow every other error.
-pub fn insert_category_if_missing(dialect: Dialect) -> String {
-    match dialect {
-        Dialect::Mysql => format!("{INSERT_CATEGORY} ON DUPLICATE KEY UPDATE id = id"),
-        Dialect::Sqlite => {
-            format!("{INSERT_CATEGORY} ON CONFLICT (user_id, name_folded) DO NOTHING")
-        }
-    }
-}
 
 /// The ids of `n` of the user's categories by folded name. Parameters:
 /// user_id, then the folded names.

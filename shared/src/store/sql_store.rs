@@ -12,7 +12,7 @@ use time::Date;
 use super::backend::{Backend, Row, Tx};
 use super::iam::{RdsIamTokens, SystemClock};
 use super::mysql::{MysqlBackend, MysqlSettings};
-use super::sql::{self, Dialect, Param, SUM_SPLIT};
+use super::sql::{self, Param, SUM_SPLIT};
 #[cfg(feature = "sqlite")]
 use super::sqlite::SqliteBackend;
 use super::{Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome};
@@ -174,15 +174,17 @@ async fn check_category(
 }
 
 /// Finds or creates the categories an import names, in one order (by
-/// folded name) so that concurrent imports lock them alike: each insert
-/// either creates the category or, finding one of that name, locks it
-/// (`ON DUPLICATE KEY UPDATE` takes the row's exclusive lock), so the
-/// transaction holds every category it files rows under before it inserts
-/// any row. Answers, for each of `categories` stored under another id, its
-/// id → the stored id.
+/// folded name, the unique index's byte order) so that concurrent imports
+/// lock them alike. A plain insert either creates the category or, finding
+/// one of that name, fails with `Conflict` and leaves a shared lock on the
+/// stored row: concurrent imports of the same categories share those locks
+/// and run side by side, and none of them upgrades a lock it shares (an
+/// upsert's exclusive lock would make every import of a category wait for
+/// the one before it). The transaction holds every category it files rows
+/// under before it inserts any row. Answers, for each of `categories`
+/// stored under another id, its id → the stored id.
 async fn create_categories(
     tx: &mut dyn Tx,
-    dialect: Dialect,
     user: &UserId,
     categories: &[Category],
 ) -> Result<HashMap<String, String>, StoreError> {
@@ -191,9 +193,14 @@ async fn create_categories(
     }
     let mut sorted: Vec<&Category> = categories.iter().collect();
     sorted.sort_by_cached_key(|c| fold(&c.name));
-    let insert = sql::insert_category_if_missing(dialect);
     for category in &sorted {
-        tx.exec(&insert, category_params(user, category)).await?;
+        match tx
+            .exec(sql::INSERT_CATEGORY, category_params(user, category))
+            .await
+        {
+            Ok(_) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e),
+        }
     }
     let mut params: Vec<Param> = vec![user.as_str().into()];
     params.extend(sorted.iter().map(|c| fold(&c.name).into()));
@@ -215,21 +222,24 @@ async fn create_categories(
     Ok(renamed)
 }
 
-/// Adds tags to an expense, in one statement.
+/// Adds tag rows, each an (expense id, tag) pair, in as few statements as
+/// `sql::MAX_PARAMS` allows.
 async fn insert_tags(
     tx: &mut dyn Tx,
     user: &UserId,
-    expense_id: &str,
-    tags: &[&String],
+    tags: &[(&str, &String)],
 ) -> Result<(), StoreError> {
-    if tags.is_empty() {
-        return Ok(());
+    for chunk in tags.chunks(sql::MAX_PARAMS / 3) {
+        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 3);
+        for (expense_id, tag) in chunk {
+            params.extend([
+                (*expense_id).into(),
+                user.as_str().into(),
+                tag.as_str().into(),
+            ]);
+        }
+        tx.exec(&sql::insert_tags(chunk.len()), params).await?;
     }
-    let mut params: Vec<Param> = Vec::with_capacity(tags.len() * 3);
-    for tag in tags {
-        params.extend([expense_id.into(), user.as_str().into(), tag.as_str().into()]);
-    }
-    tx.exec(&sql::insert_tags(tags.len()), params).await?;
     Ok(())
 }
 
@@ -251,19 +261,30 @@ async fn change_tags(
         params.extend(removed.iter().map(|t| t.as_str().into()));
         tx.exec(&sql::delete_tags(removed.len()), params).await?;
     }
-    insert_tags(tx, user, &after.id, &added).await
+    let added: Vec<(&str, &String)> = added.into_iter().map(|t| (after.id.as_str(), t)).collect();
+    insert_tags(tx, user, &added).await
 }
 
-/// Inserts a new expense and its tags.
-async fn insert_expense(
+/// Inserts new expenses and their tags, in as few statements as
+/// `sql::MAX_PARAMS` allows (an import of thousands of rows is a handful of
+/// round trips, not thousands, so its locks are held briefly).
+async fn insert_expenses(
     tx: &mut dyn Tx,
     user: &UserId,
-    expense: &Expense,
+    expenses: &[&Expense],
 ) -> Result<(), StoreError> {
-    tx.exec(sql::INSERT_EXPENSE, sql::insert_params(user, expense))
-        .await?;
-    let tags: Vec<&String> = expense.fields.tags.iter().collect();
-    insert_tags(tx, user, &expense.id, &tags).await
+    for chunk in expenses.chunks(sql::MAX_PARAMS / sql::EXPENSE_INSERT_PARAMS) {
+        let params: Vec<Param> = chunk
+            .iter()
+            .flat_map(|e| sql::insert_params(user, e))
+            .collect();
+        tx.exec(&sql::insert_expenses(chunk.len()), params).await?;
+    }
+    let tags: Vec<(&str, &String)> = expenses
+        .iter()
+        .flat_map(|e| e.fields.tags.iter().map(|t| (e.id.as_str(), t)))
+        .collect();
+    insert_tags(tx, user, &tags).await
 }
 
 async fn complete(
@@ -340,7 +361,7 @@ impl Store for SqlStore {
         self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
             check_category(&mut *tx, user, expense).await?;
-            insert_expense(&mut *tx, user, expense).await?;
+            insert_expenses(&mut *tx, user, &[expense]).await?;
             if let Some(completion) = completion {
                 complete(&mut *tx, user, completion).await?;
             }
@@ -436,17 +457,21 @@ impl Store for SqlStore {
     ) -> Result<(), StoreError> {
         // A large import may take a while: twice the usual budget.
         let budget = self.statement_timeout * 2;
-        let dialect = self.backend.dialect();
         let work = retrying(|| async {
             let mut tx = self.backend.begin().await?;
-            let ids = create_categories(&mut *tx, dialect, user, categories).await?;
-            for expense in expenses {
-                let mut expense = Cow::Borrowed(expense);
-                if let Some(id) = expense.fields.category_id.as_ref().and_then(|c| ids.get(c)) {
-                    expense.to_mut().fields.category_id = Some(id.clone());
-                }
-                insert_expense(&mut *tx, user, &expense).await?;
-            }
+            let ids = create_categories(&mut *tx, user, categories).await?;
+            let filed: Vec<Cow<Expense>> = expenses
+                .iter()
+                .map(|expense| {
+                    let mut expense = Cow::Borrowed(expense);
+                    if let Some(id) = expense.fields.category_id.as_ref().and_then(|c| ids.get(c)) {
+                        expense.to_mut().fields.category_id = Some(id.clone());
+                    }
+                    expense
+                })
+                .collect();
+            let filed: Vec<&Expense> = filed.iter().map(|e| e.as_ref()).collect();
+            insert_expenses(&mut *tx, user, &filed).await?;
             if let Some(completion) = completion {
                 complete(&mut *tx, user, completion).await?;
             }
