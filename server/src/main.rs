@@ -21,7 +21,7 @@ use shared::config::{Config, Runtime};
 use shared::http::problem::ApiError;
 use shared::http::{Scope, MAX_BODY_BYTES};
 
-const USAGE: &str = "usage: server [serve] | server migrate | server token --user NAME [--hours N]";
+const USAGE: &str = "usage: server [serve] | server migrate | server backfill-rollups | server token --user NAME [--hours N]";
 const DEMO_USER: &str = "demo-user";
 
 #[tokio::main]
@@ -30,6 +30,7 @@ async fn main() {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("migrate") => migrate().await,
+        Some("backfill-rollups") => backfill_rollups().await,
         Some("token") => token(&args[1..]),
         Some(_) => Err(USAGE.to_owned()),
     };
@@ -46,6 +47,20 @@ async fn migrate() -> Result<(), String> {
     let config = Config::from_env(Runtime::Server)?;
     let applied = shared::jobs::prepare_database(&config).await?;
     println!("applied {applied} migration(s)");
+    Ok(())
+}
+
+/// `server backfill-rollups`: recomputes the report rollups from the
+/// expenses and switches reports to them. Run it once the rollout of the
+/// release that keeps rollups has finished (no older pod serves).
+async fn backfill_rollups() -> Result<(), String> {
+    shared::telemetry::init();
+    let config = Config::from_env(Runtime::Server)?;
+    let done = shared::app::backfill_rollups(&config).await?;
+    println!(
+        "backfilled the rollups of {} user(s), {} month(s)",
+        done.users, done.months
+    );
     Ok(())
 }
 
@@ -117,6 +132,18 @@ async fn serve() -> Result<(), String> {
     if std::env::var("MIGRATE_ON_START").map_or(true, |v| v != "false") {
         let applied = migrate_with_retries(&app).await?;
         tracing::info!(applied, "migrations applied");
+        // This process is the only one serving (MIGRATE_ON_START is for
+        // single-instance runs), so no older release writes any more.
+        let done = app
+            .store
+            .backfill_rollups()
+            .await
+            .map_err(|e| format!("rollup backfill failed: {e}"))?;
+        tracing::info!(
+            users = done.users,
+            months = done.months,
+            "rollups backfilled"
+        );
     }
     let listener = tokio::net::TcpListener::bind(address)
         .await

@@ -114,14 +114,31 @@ pub async fn main() -> Result<(), lambda_http::Error> {
     match handler {
         Handler::Requests(scope) => serve(&config, scope).await,
         Handler::Migrate if from_shell => {
+            if std::env::args().nth(2).as_deref() == Some("--backfill-rollups") {
+                let done = crate::app::backfill_rollups(&config).await?;
+                println!(
+                    "backfilled {} user(s), {} month(s)",
+                    done.users, done.months
+                );
+                return Ok(());
+            }
             let applied = crate::jobs::prepare_database(&config).await?;
             println!("applied {applied} migration(s)");
             Ok(())
         }
         Handler::Migrate => {
-            lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
                 let config = config.clone();
                 async move {
+                    // The deployment's last step (scripts/deploy.sh): once
+                    // no older version serves.
+                    if event.payload.get("backfill_rollups") == Some(&Value::Bool(true)) {
+                        let done = crate::app::backfill_rollups(&config).await?;
+                        tracing::info!(users = done.users, months = done.months, "rollups backfilled");
+                        return Ok::<_, lambda_http::Error>(
+                            json!({ "backfilled_users": done.users, "backfilled_months": done.months }),
+                        );
+                    }
                     let applied = crate::jobs::prepare_database(&config).await?;
                     tracing::info!(applied, "database prepared");
                     Ok::<_, lambda_http::Error>(json!({ "applied": applied }))
@@ -157,6 +174,7 @@ async fn serve(config: &Config, scope: Scope) -> Result<(), lambda_http::Error> 
         // Only local runs (`cargo lambda watch --features sqlite`) have an
         // embedded database: prepare it as `server` does.
         app.store.migrate().await?;
+        app.store.backfill_rollups().await?;
     }
     lambda_http::run(lambda_http::service_fn(move |request| {
         let app = Arc::clone(&app);

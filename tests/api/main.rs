@@ -27,6 +27,7 @@ mod ops;
 mod pki;
 mod provision;
 mod reports;
+mod rollups;
 mod routes_json;
 mod server_binary;
 mod shutdown;

@@ -87,6 +87,13 @@ pub trait Backend: Send + Sync {
     /// Applies pending migrations under the backend's lock.
     async fn migrate(&self) -> Result<usize, StoreError>;
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError>;
+    /// A transaction whose locking reads also lock the gaps between the
+    /// rows they read (MySQL's REPEATABLE READ), so that no row can be
+    /// added to a range it locked; a SQLite write transaction holds the
+    /// whole database already.
+    async fn begin_range_locking(&self) -> Result<Box<dyn Tx>, StoreError> {
+        self.begin().await
+    }
     /// One statement outside any explicit transaction.
     async fn query(&self, sql: &str, params: Vec<Param>) -> Result<Vec<Row>, StoreError>;
     async fn exec(&self, sql: &str, params: Vec<Param>) -> Result<u64, StoreError>;

@@ -45,11 +45,13 @@ pub const MYSQL: &[Migration] = migrations!("mysql":
     1 => "0001_expenses",
     2 => "0002_budgets_idempotency",
     3 => "0003_list_filter_indexes",
+    4 => "0004_expense_rollups",
 );
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_expenses",
     2 => "0002_budgets_idempotency",
     3 => "0003_list_filter_indexes",
+    4 => "0004_expense_rollups",
 );
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod iam;
 pub mod migrate;
 pub mod mysql;
+pub mod rollup;
 pub mod sql;
 mod sql_store;
 #[cfg(feature = "sqlite")]
@@ -70,6 +71,13 @@ pub struct StoredResponse {
 pub struct Completion {
     pub key: String,
     pub response: StoredResponse,
+}
+
+/// What a rollup backfill recomputed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Backfill {
+    pub users: u64,
+    pub months: u64,
 }
 
 /// A stored idempotency record.
@@ -184,6 +192,12 @@ pub trait Store: Send + Sync {
         user: &UserId,
         query: &SummaryQuery,
     ) -> Result<Vec<SummaryGroup>, StoreError>;
+
+    /// Recomputes every user's rollups from the expenses, month by month,
+    /// then switches reports to them. Run it once no older release (one
+    /// that writes without keeping rollups) serves; safe to run again, and
+    /// alongside this release's writes.
+    async fn backfill_rollups(&self) -> Result<Backfill, StoreError>;
 
     // Idempotency keys.
 

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use mysql_async::prelude::Queryable;
 use mysql_async::{
-    Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts, TxOpts, Value,
+    Conn, IsolationLevel, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts, TxOpts,
+    Value,
 };
 
 use super::backend::{Backend, Cell, Row, Tx};
@@ -247,6 +248,18 @@ impl MysqlBackend {
         })
     }
 
+    /// Check the pool's connection first (see `conn`); the transaction
+    /// then takes that same, most recently returned, connection.
+    async fn start(&self, opts: TxOpts) -> Result<Box<dyn Tx>, StoreError> {
+        drop(self.conn().await?);
+        let pool = self.current_pool().await?;
+        let tx = tokio::time::timeout(self.connect_timeout, pool.start_transaction(opts))
+            .await
+            .map_err(|_| StoreError::Unavailable("timed out connecting to MySQL".into()))?
+            .map_err(classify)?;
+        Ok(Box::new(MysqlTx(tx)))
+    }
+
     /// The pool to use now: with IAM tokens, a new one once the current
     /// one's token is `TOKEN_REFRESH` old (the old pool closes when its
     /// connections come back).
@@ -390,18 +403,14 @@ impl Backend for MysqlBackend {
     }
 
     async fn begin(&self) -> Result<Box<dyn Tx>, StoreError> {
-        // Check the pool's connection first (see `conn`); the transaction
-        // then takes that same, most recently returned, connection.
-        drop(self.conn().await?);
-        let pool = self.current_pool().await?;
-        let tx = tokio::time::timeout(
-            self.connect_timeout,
-            pool.start_transaction(TxOpts::default()),
-        )
-        .await
-        .map_err(|_| StoreError::Unavailable("timed out connecting to MySQL".into()))?
-        .map_err(classify)?;
-        Ok(Box::new(MysqlTx(tx)))
+        self.start(TxOpts::default()).await
+    }
+
+    async fn begin_range_locking(&self) -> Result<Box<dyn Tx>, StoreError> {
+        // For this transaction only: the session stays READ COMMITTED.
+        let mut opts = TxOpts::default();
+        opts.with_isolation_level(IsolationLevel::RepeatableRead);
+        self.start(opts).await
     }
 
     async fn query(&self, sql: &str, list: Vec<Param>) -> Result<Vec<Row>, StoreError> {

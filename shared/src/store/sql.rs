@@ -85,6 +85,15 @@ pub fn select_expense(dialect: Dialect) -> String {
     )
 }
 
+/// The expense, its row locked until the transaction ends (MySQL; a SQLite
+/// write transaction holds the whole database already).
+pub fn lock_expense(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Mysql => format!("{} FOR UPDATE", select_expense(dialect)),
+        Dialect::Sqlite => select_expense(dialect),
+    }
+}
+
 pub const CATEGORY_EXISTS: &str = "SELECT 1 FROM categories WHERE user_id = ? AND id = ?";
 
 /// One statement for `n` new expenses. Parameters: `insert_params` of
@@ -113,8 +122,6 @@ pub const UPDATE_EXPENSE: &str = "UPDATE expenses SET amount_minor = ?, amount_s
 pub const EXPENSE_VERSION: &str = "SELECT version FROM expenses WHERE user_id = ? AND id = ?";
 
 pub const DELETE_EXPENSE: &str = "DELETE FROM expenses WHERE user_id = ? AND id = ?";
-pub const DELETE_EXPENSE_AT_VERSION: &str =
-    "DELETE FROM expenses WHERE user_id = ? AND id = ? AND version = ?";
 
 /// `n` comma-separated groups of `group` (e.g. `?` or `(?, ?, ?)`).
 fn repeated(group: &str, n: usize) -> String {

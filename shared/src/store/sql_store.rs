@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,10 +13,13 @@ use time::Date;
 use super::backend::{Backend, Row, Tx};
 use super::iam::{RdsIamTokens, SystemClock};
 use super::mysql::{MysqlBackend, MysqlSettings};
+use super::rollup::{self, Deltas};
 use super::sql::{self, Param, SUM_SPLIT};
 #[cfg(feature = "sqlite")]
 use super::sqlite::SqliteBackend;
-use super::{Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome};
+use super::{
+    Backfill, Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome,
+};
 use crate::domain::budget::{Budget, BudgetStatus};
 use crate::domain::category::Category;
 use crate::domain::expense::{Expense, ExpenseFields};
@@ -28,6 +32,8 @@ use crate::domain::UserId;
 pub struct SqlStore {
     backend: Arc<dyn Backend>,
     statement_timeout: Duration,
+    /// Seen marked ready in `rollup_state` (it never goes back).
+    rollups_ready: AtomicBool,
 }
 
 impl SqlStore {
@@ -35,6 +41,7 @@ impl SqlStore {
         SqlStore {
             backend,
             statement_timeout,
+            rollups_ready: AtomicBool::new(false),
         }
     }
 
@@ -324,6 +331,112 @@ async fn version_outcome(
     })
 }
 
+impl SqlStore {
+    /// Whether reads may use the rollups: the backfill has finished.
+    async fn rollups_ready(&self) -> Result<bool, StoreError> {
+        if self.rollups_ready.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let rows = self
+            .bounded(
+                self.backend
+                    .query(rollup::IS_READY, vec![rollup::READY.into()]),
+            )
+            .await?;
+        let ready = !rows.is_empty();
+        self.rollups_ready.fetch_or(ready, Ordering::Relaxed);
+        Ok(ready)
+    }
+
+    /// The summary summed from the expenses themselves: what reads answer
+    /// until the backfill has finished, and what the rollups must always
+    /// equal.
+    pub async fn summary_from_expenses(
+        &self,
+        user: &UserId,
+        query: &SummaryQuery,
+    ) -> Result<Vec<SummaryGroup>, StoreError> {
+        let (sql, params) = sql::summary(self.backend.dialect(), user, query);
+        self.summary_rows(&sql, params).await
+    }
+
+    /// Budgets with their spending summed from the expenses (see
+    /// `summary_from_expenses`).
+    pub async fn budget_statuses_from_expenses(
+        &self,
+        user: &UserId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<BudgetStatus>, StoreError> {
+        let params = vec![
+            format_date(from).into(),
+            format_date(to).into(),
+            user.as_str().into(),
+        ];
+        self.budget_rows(&sql::budget_statuses(self.backend.dialect()), params)
+            .await
+    }
+
+    /// Columns: key, currency, high sum, low sum, count.
+    async fn summary_rows(
+        &self,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<Vec<SummaryGroup>, StoreError> {
+        let rows = self.bounded(self.backend.query(sql, params)).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SummaryGroup {
+                    key: row[0].opt_text()?,
+                    currency: currency(&row[1].text()?)?,
+                    total: split_sum(&row[2], &row[3])?,
+                    count: row[4].int()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Columns: the budget's (`budget_from`), then high and low sums.
+    async fn budget_rows(
+        &self,
+        sql: &str,
+        params: Vec<Param>,
+    ) -> Result<Vec<BudgetStatus>, StoreError> {
+        let rows = self.bounded(self.backend.query(sql, params)).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(BudgetStatus {
+                    budget: budget_from(row)?,
+                    spent: split_sum(&row[5], &row[6])?,
+                })
+            })
+            .collect()
+    }
+
+    /// Recomputes one user's rollups of one month from the expenses, with
+    /// that month's expenses locked (see `rollup::lock_month`): a write
+    /// under way is waited for and counted, a later one waits and then
+    /// adds its change to the recomputed rows.
+    async fn backfill_month(&self, user: &str, first: Date) -> Result<(), StoreError> {
+        let dialect = self.backend.dialect();
+        let (from, to) = (format_date(first), format_date(rollup::month_end(first)));
+        let range =
+            || -> Vec<Param> { vec![user.into(), from.as_str().into(), to.as_str().into()] };
+        let mut tx = self.backend.begin_range_locking().await?;
+        tx.query(rollup::lock_month(dialect), range()).await?;
+        tx.exec(rollup::DELETE_MONTH, range()).await?;
+        for statement in rollup::backfill_days(dialect) {
+            let mut params: Vec<Param> = vec![user.into()];
+            params.extend(range());
+            tx.exec(&statement, params).await?;
+        }
+        let mut params: Vec<Param> = vec![user.into(), from.as_str().into()];
+        params.extend(range());
+        tx.exec(rollup::BACKFILL_MONTH, params).await?;
+        tx.commit().await
+    }
+}
+
 fn category_params(user: &UserId, c: &Category) -> Vec<Param> {
     vec![
         c.id.as_str().into(),
@@ -365,6 +478,9 @@ impl Store for SqlStore {
             if let Some(completion) = completion {
                 complete(&mut *tx, user, completion).await?;
             }
+            let mut deltas = Deltas::default();
+            deltas.add(expense, 1);
+            rollup::apply(&mut *tx, self.backend.dialect(), user, &deltas).await?;
             tx.commit().await
         }))
         .await
@@ -402,6 +518,10 @@ impl Store for SqlStore {
             // The stored row was at `current.version`, so its tags are
             // `current`'s.
             change_tags(&mut *tx, user, current, expense).await?;
+            let mut deltas = Deltas::default();
+            deltas.add(current, -1);
+            deltas.add(expense, 1);
+            rollup::apply(&mut *tx, self.backend.dialect(), user, &deltas).await?;
             tx.commit().await?;
             Ok(WriteOutcome::Done)
         }))
@@ -416,22 +536,26 @@ impl Store for SqlStore {
     ) -> Result<WriteOutcome, StoreError> {
         self.bounded(retrying(|| async {
             let mut tx = self.backend.begin().await?;
-            let deleted = match expected_version {
-                Some(v) => {
-                    tx.exec(
-                        sql::DELETE_EXPENSE_AT_VERSION,
-                        vec![user.as_str().into(), id.into(), v.into()],
-                    )
-                    .await?
-                }
-                None => {
-                    tx.exec(sql::DELETE_EXPENSE, vec![user.as_str().into(), id.into()])
-                        .await?
-                }
+            // Read under the row's lock: what is deleted is what the
+            // rollups then count out.
+            let dialect = self.backend.dialect();
+            let rows = tx
+                .query(
+                    &sql::lock_expense(dialect),
+                    vec![user.as_str().into(), id.into()],
+                )
+                .await?;
+            let Some(stored) = rows.first().map(expense_from).transpose()? else {
+                return Ok(WriteOutcome::NotFound);
             };
-            if deleted == 0 {
-                return version_outcome(&mut *tx, user, id).await;
+            if expected_version.is_some_and(|v| v != stored.version) {
+                return Ok(WriteOutcome::VersionMismatch);
             }
+            tx.exec(sql::DELETE_EXPENSE, vec![user.as_str().into(), id.into()])
+                .await?;
+            let mut deltas = Deltas::default();
+            deltas.add(&stored, -1);
+            rollup::apply(&mut *tx, dialect, user, &deltas).await?;
             tx.commit().await?;
             Ok(WriteOutcome::Done)
         }))
@@ -475,6 +599,11 @@ impl Store for SqlStore {
             if let Some(completion) = completion {
                 complete(&mut *tx, user, completion).await?;
             }
+            let mut deltas = Deltas::default();
+            for expense in &filed {
+                deltas.add(expense, 1);
+            }
+            rollup::apply(&mut *tx, self.backend.dialect(), user, &deltas).await?;
             tx.commit().await
         });
         tokio::time::timeout(budget, work)
@@ -549,6 +678,10 @@ impl Store for SqlStore {
                 vec![now.into(), user.as_str().into(), id.into()],
             )
             .await?;
+            for statement in rollup::move_category_to_none(self.backend.dialect()) {
+                tx.exec(&statement, vec![user.as_str().into(), id.into()])
+                    .await?;
+            }
             tx.exec(sql::DELETE_BUDGET, vec![user.as_str().into(), id.into()])
                 .await?;
             let deleted = tx
@@ -632,21 +765,12 @@ impl Store for SqlStore {
         from: Date,
         to: Date,
     ) -> Result<Vec<BudgetStatus>, StoreError> {
-        let sql = sql::budget_statuses(self.backend.dialect());
-        let params = vec![
-            format_date(from).into(),
-            format_date(to).into(),
-            user.as_str().into(),
-        ];
-        let rows = self.bounded(self.backend.query(&sql, params)).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(BudgetStatus {
-                    budget: budget_from(row)?,
-                    spent: split_sum(&row[5], &row[6])?,
-                })
-            })
-            .collect()
+        let whole_month = from.day() == 1 && to == rollup::month_end(from);
+        if !whole_month || !self.rollups_ready().await? {
+            return self.budget_statuses_from_expenses(user, from, to).await;
+        }
+        let params = vec![format_date(from).into(), user.as_str().into()];
+        self.budget_rows(&rollup::budget_statuses(), params).await
     }
 
     async fn summary(
@@ -654,18 +778,64 @@ impl Store for SqlStore {
         user: &UserId,
         query: &SummaryQuery,
     ) -> Result<Vec<SummaryGroup>, StoreError> {
-        let (sql, params) = sql::summary(self.backend.dialect(), user, query);
-        let rows = self.bounded(self.backend.query(&sql, params)).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(SummaryGroup {
-                    key: row[0].opt_text()?,
-                    currency: currency(&row[1].text()?)?,
-                    total: split_sum(&row[2], &row[3])?,
-                    count: row[4].int()?,
-                })
-            })
-            .collect()
+        if !self.rollups_ready().await? {
+            return self.summary_from_expenses(user, query).await;
+        }
+        let (sql, params) = rollup::summary(self.backend.dialect(), user, query);
+        self.summary_rows(&sql, params).await
+    }
+
+    async fn backfill_rollups(&self) -> Result<Backfill, StoreError> {
+        let dialect = self.backend.dialect();
+        let mut done = Backfill::default();
+        // Every user id is longer than this.
+        let mut after = String::new();
+        loop {
+            let rows = self
+                .bounded(self.backend.query(
+                    rollup::NEXT_USER,
+                    vec![after.as_str().into(), after.as_str().into()],
+                ))
+                .await?;
+            let Some(user) = rows.first().map(|r| r[0].opt_text()).transpose()?.flatten() else {
+                break;
+            };
+            let mut from = rollup::EARLIEST;
+            loop {
+                let rows = self
+                    .bounded(self.backend.query(
+                        &rollup::next_month(dialect),
+                        vec![
+                            user.as_str().into(),
+                            format_date(from).into(),
+                            user.as_str().into(),
+                            format_date(from).into(),
+                        ],
+                    ))
+                    .await?;
+                let Some(day) = rows.first().map(|r| r[0].opt_text()).transpose()?.flatten() else {
+                    break;
+                };
+                let day = parse_date(&day).ok_or_else(|| corrupt("date"))?;
+                let first = day.replace_day(1).map_err(|_| corrupt("date"))?;
+                self.bounded(retrying(|| self.backfill_month(&user, first)))
+                    .await?;
+                done.months += 1;
+                match rollup::month_end(first).next_day() {
+                    Some(next) => from = next,
+                    None => break,
+                }
+            }
+            done.users += 1;
+            after = user;
+        }
+        self.bounded(self.backend.exec(
+            rollup::mark_ready(dialect),
+            vec![rollup::READY.into(), crate::domain::now_micros().into()],
+        ))
+        .await?;
+        self.rollups_ready.store(true, Ordering::Relaxed);
+        Ok(done)
     }
 
     async fn idempotency_begin(
