@@ -11,6 +11,14 @@
 #                  the `live` aliases the ALB targets still name the old ones
 #   4. shift       move each function's `live` alias to its new version
 #                  (the alias is what the ALB target groups invoke)
+#   5. backfill    once no old version can still be running a request (the
+#                  request functions' timeout after the shift), invoke
+#                  `migrate` with {"backfill": true}: it recomputes what the
+#                  old release wrote without keeping it (report rollups, tag
+#                  rows' dates), then switches reports and tag pages to it.
+#                  Until then they read the expenses, correct but slower.
+#                  Safe to repeat; with EKS pods also serving, run it only
+#                  after their rollout too (deploy/k8s/README.md).
 #
 #   scripts/deploy.sh dev|staging|prod
 #
@@ -54,4 +62,30 @@ tf apply -input=false -auto-approve -var="pinned_versions=$pins"
 
 echo "==> 4. shift the live aliases to the new versions"
 tf apply -input=false -auto-approve
+
+echo "==> 5. backfill, once no old version serves"
+# An old version's invocation that began before the shift ends within the
+# function timeout; wait for the longest of them, plus a margin.
+wait_s="$(tf output -json function_names | python3 -c '
+import json, subprocess, sys
+longest = 0
+for name, function in json.load(sys.stdin).items():
+    if name == "migrate":
+        continue
+    out = subprocess.run(["aws", "lambda", "get-function-configuration", "--function-name", function,
+                          "--qualifier", "live", "--query", "Timeout", "--output", "text"],
+                         capture_output=True, text=True, check=True)
+    longest = max(longest, int(out.stdout.strip()))
+print(longest + 5)
+')"
+echo "waiting ${wait_s}s for requests at the old versions to finish"
+sleep "$wait_s"
+aws lambda invoke --function-name "$migrate" --qualifier live --payload '{"backfill": true}' \
+  --cli-binary-format raw-in-base64-out --cli-read-timeout 0 /tmp/backfill-result.json
+cat /tmp/backfill-result.json; echo
+grep -q '"backfilled_users"' /tmp/backfill-result.json || {
+  echo "deploy.sh: the backfill did not finish (reports keep reading the expenses meanwhile);" >&2
+  echo "  run it again, or \`server backfill\` with the migrator's DATABASE_URL from a host in the VPC" >&2
+  exit 1
+}
 echo "deployed $env"

@@ -21,7 +21,7 @@ use shared::config::{Config, Runtime};
 use shared::http::problem::ApiError;
 use shared::http::{Scope, MAX_BODY_BYTES};
 
-const USAGE: &str = "usage: server [serve] | server migrate | server backfill-rollups | server token --user NAME [--hours N]";
+const USAGE: &str = "usage: server [serve] | server migrate | server backfill | server token --user NAME [--hours N]";
 const DEMO_USER: &str = "demo-user";
 
 #[tokio::main]
@@ -30,7 +30,7 @@ async fn main() {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("migrate") => migrate().await,
-        Some("backfill-rollups") => backfill_rollups().await,
+        Some("backfill") => backfill().await,
         Some("token") => token(&args[1..]),
         Some(_) => Err(USAGE.to_owned()),
     };
@@ -50,15 +50,15 @@ async fn migrate() -> Result<(), String> {
     Ok(())
 }
 
-/// `server backfill-rollups`: recomputes the report rollups from the
-/// expenses and switches reports to them. Run it once the rollout of the
-/// release that keeps rollups has finished (no older pod serves).
-async fn backfill_rollups() -> Result<(), String> {
+/// `server backfill`: recomputes the report rollups and the tag rows'
+/// dates from the expenses, then switches reports and tag pages to them.
+/// Run it once a rollout has finished (no older pod serves).
+async fn backfill() -> Result<(), String> {
     shared::telemetry::init();
     let config = Config::from_env(Runtime::Server)?;
-    let done = shared::app::backfill_rollups(&config).await?;
+    let done = shared::app::backfill(&config).await?;
     println!(
-        "backfilled the rollups of {} user(s), {} month(s)",
+        "backfilled {} user(s), {} month(s)",
         done.users, done.months
     );
     Ok(())
@@ -136,14 +136,10 @@ async fn serve() -> Result<(), String> {
         // single-instance runs), so no older release writes any more.
         let done = app
             .store
-            .backfill_rollups()
+            .backfill()
             .await
-            .map_err(|e| format!("rollup backfill failed: {e}"))?;
-        tracing::info!(
-            users = done.users,
-            months = done.months,
-            "rollups backfilled"
-        );
+            .map_err(|e| format!("backfill failed: {e}"))?;
+        tracing::info!(users = done.users, months = done.months, "backfilled");
     }
     let listener = tokio::net::TcpListener::bind(address)
         .await

@@ -90,12 +90,13 @@ pub async fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String>
     })
 }
 
-/// Recomputes the report rollups and switches reports to them: the last
-/// step of a deployment (`server backfill-rollups`, or the `migrate`
-/// function invoked with `{"backfill_rollups": true}`).
-pub async fn backfill_rollups(config: &Config) -> Result<crate::store::Backfill, String> {
+/// Recomputes the report rollups and the tag rows' dates, then switches
+/// reports and tag pages to them: the last step of a deployment
+/// (`server backfill`, or the `migrate` function invoked with
+/// `{"backfill": true}`).
+pub async fn backfill(config: &Config) -> Result<crate::store::Backfill, String> {
     let store = open_store(&config.database).await?;
-    store.backfill_rollups().await.map_err(|e| e.to_string())
+    store.backfill().await.map_err(|e| e.to_string())
 }
 
 /// Applies pending migrations to the configured database: what the

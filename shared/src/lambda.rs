@@ -114,8 +114,8 @@ pub async fn main() -> Result<(), lambda_http::Error> {
     match handler {
         Handler::Requests(scope) => serve(&config, scope).await,
         Handler::Migrate if from_shell => {
-            if std::env::args().nth(2).as_deref() == Some("--backfill-rollups") {
-                let done = crate::app::backfill_rollups(&config).await?;
+            if std::env::args().nth(2).as_deref() == Some("--backfill") {
+                let done = crate::app::backfill(&config).await?;
                 println!(
                     "backfilled {} user(s), {} month(s)",
                     done.users, done.months
@@ -132,9 +132,9 @@ pub async fn main() -> Result<(), lambda_http::Error> {
                 async move {
                     // The deployment's last step (scripts/deploy.sh): once
                     // no older version serves.
-                    if event.payload.get("backfill_rollups") == Some(&Value::Bool(true)) {
-                        let done = crate::app::backfill_rollups(&config).await?;
-                        tracing::info!(users = done.users, months = done.months, "rollups backfilled");
+                    if event.payload.get("backfill") == Some(&Value::Bool(true)) {
+                        let done = crate::app::backfill(&config).await?;
+                        tracing::info!(users = done.users, months = done.months, "backfilled");
                         return Ok::<_, lambda_http::Error>(
                             json!({ "backfilled_users": done.users, "backfilled_months": done.months }),
                         );
@@ -174,7 +174,7 @@ async fn serve(config: &Config, scope: Scope) -> Result<(), lambda_http::Error> 
         // Only local runs (`cargo lambda watch --features sqlite`) have an
         // embedded database: prepare it as `server` does.
         app.store.migrate().await?;
-        app.store.backfill_rollups().await?;
+        app.store.backfill().await?;
     }
     lambda_http::run(lambda_http::service_fn(move |request| {
         let app = Arc::clone(&app);

@@ -8,6 +8,7 @@ use crate::domain::category::MAX_NAME;
 use crate::domain::expense::{MAX_DESCRIPTION, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN};
 use crate::domain::filter::{DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_TEXT};
 use crate::domain::money::{Currency, MAX_MAJOR_UNITS, SCALE_DIGITS};
+use crate::domain::report::{DEFAULT_GROUP_LIMIT, MAX_GROUP_LIMIT};
 use crate::http::routes::{Operation, Route, ROUTES};
 
 /// The general shape of every amount (API.md); requests are held to the
@@ -291,7 +292,7 @@ fn schemas() -> Value {
         "Summary": {
             "type": "object",
             "additionalProperties": false,
-            "required": ["from", "to", "group_by", "groups"],
+            "required": ["from", "to", "group_by", "groups", "next_cursor"],
             "properties": {
                 "from": {"type": ["string", "null"], "format": "date"},
                 "to": {"type": ["string", "null"], "format": "date"},
@@ -307,6 +308,7 @@ fn schemas() -> Value {
                         "count": {"type": "integer", "minimum": 1},
                     },
                 }},
+                "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor for the groups that follow; null when none do."},
             },
         },
         "ImportResult": {
@@ -460,17 +462,17 @@ fn list_params() -> Value {
         query(
             "category_id",
             json!({"type": "string"}),
-            "A category id, or `none` for uncategorised expenses; an unknown id matches nothing. Indexed: a page costs the same however deep."
+            "A category id, or `none` for uncategorised expenses; an unknown id matches nothing. Indexed (when tag is not also given): a page costs the same however deep."
         ),
         query(
             "tag",
             json!({"type": "string"}),
-            "Expenses carrying this tag (trimmed); an unknown tag matches nothing. Not indexed for paging: a page scans the (otherwise filtered) expenses newest first until it is full, so its cost grows as the tag gets rarer."
+            "Expenses carrying this tag (trimmed); an unknown tag matches nothing. Indexed (it takes precedence over category_id and currency, which are then checked on the tag's expenses): a page costs the same however deep."
         ),
         query(
             "currency",
             json!({"$ref": "#/components/schemas/Currency"}),
-            "Expenses in this currency. Indexed (when category_id is not also given): a page costs the same however deep."
+            "Expenses in this currency. Indexed (when neither tag nor category_id is also given): a page costs the same however deep."
         ),
         query(
             "min_amount",
@@ -660,6 +662,11 @@ fn operation(route: &Route) -> Value {
                 date_query("to", "Latest date, inclusive; not before from (else 400); unbounded when absent."),
                 {"name": "group_by", "in": "query", "required": false,
                  "schema": {"type": "string", "enum": ["category", "month", "tag", "merchant"], "default": "category"}},
+                {"name": "limit", "in": "query", "required": false,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_GROUP_LIMIT, "default": DEFAULT_GROUP_LIMIT},
+                 "description": "Most groups in one answer."},
+                {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"},
+                 "description": "The next_cursor of the previous answer for the same group_by, unchanged; anything else is 400."},
             ]);
             responses.insert("200".into(), ok("Summary", "Totals per key and currency"));
         }

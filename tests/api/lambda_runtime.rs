@@ -200,6 +200,18 @@ async fn each_handler_does_its_own_job_only() {
         "the fallback serves every route: {created}"
     );
 
+    // The deployment's last step: the migrate function's backfill finds
+    // the expense just created.
+    let backfilled = migrate.invoke(r#"{"backfill": true}"#.into()).await;
+    assert_eq!(
+        (
+            &backfilled["backfilled_users"],
+            &backfilled["backfilled_months"]
+        ),
+        (&json!(1), &json!(1)),
+        "{backfilled}"
+    );
+
     let mut purge = Function::start("purge-idempotency", &db.url).await;
     let purged = purge.invoke("{}".into()).await;
     assert_eq!(purged["purged"], 0, "{purged}");

@@ -1,8 +1,9 @@
 //! A page costs the same on page 1 and page 1000 (API.md): on a table of
 //! 200,000 expenses of one user, 5,000 of them on one date, the list query
 //! reads about `limit + 1` index entries, unfiltered and under each single
-//! equality filter, on the first page and on a page whose cursor sits in
-//! the middle of that crowded date. Checked with the database's own plan:
+//! equality filter (a tag's pages walk the tag rows, joined to their
+//! expenses by primary key), on the first page and on a page whose cursor
+//! sits in the middle of that crowded date. Checked with the database's own plan:
 //! `ANALYZE` (rows actually read) on MariaDB, `EXPLAIN QUERY PLAN` on
 //! SQLite. The rows are bulk-loaded in SQL.
 
@@ -16,7 +17,7 @@ use shared::domain::filter::ListQuery;
 use shared::domain::text::parse_date;
 use shared::domain::{new_id, UserId};
 use shared::store::mysql::{MysqlBackend, MysqlSettings};
-use shared::store::sql::{list_query, page_index, Dialect, Param};
+use shared::store::sql::{list_query, page_index, Dialect, Param, TAG_PAGE_INDEX};
 use shared::store::{SqlStore, Store};
 
 use crate::helpers::{TestDb, SQL_MODE};
@@ -28,13 +29,20 @@ const LIMIT: usize = 50;
 const CROWDED: &str = "2026-06-15";
 
 /// Each filter, with the SQL condition that picks its rows (to find a
-/// cursor in the crowded date). `{a}` is category A's id.
-const FILTERS: [(&str, &str); 4] = [
+/// cursor in the crowded date). `{a}` is category A's id. The USD
+/// expenses, half of all, carry the tag `team`.
+const FILTERS: [(&str, &str); 5] = [
     ("", "TRUE"),
     ("category_id={a}", "category_id = '{a}'"),
     ("category_id=none", "category_id IS NULL"),
     ("currency=USD", "currency = 'USD'"),
+    ("tag=team", "currency = 'USD'"),
 ];
+
+/// The tag rows: `team` on every USD expense, dated as the expense (as the
+/// backfill leaves them).
+const TAG_ROWS: &str = "INSERT INTO expense_tags (expense_id, user_id, tag, expense_date) \
+     SELECT id, user_id, 'team', expense_date FROM expenses WHERE currency = 'USD'";
 
 fn query(text: &str) -> ListQuery {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(text.as_bytes())
@@ -62,18 +70,18 @@ fn inline(sql: &str, params: &[Param]) -> String {
     out
 }
 
-/// The `table` node of a single-table plan.
-fn find_table(plan: &Value) -> Option<&Value> {
+/// The `table` node of the plan for the table (alias) `name`.
+fn find_table<'a>(plan: &'a Value, name: &str) -> Option<&'a Value> {
     match plan {
         Value::Object(map) => {
             if let Some(t) = map.get("table") {
-                if t.get("table_name") == Some(&json!("e")) {
+                if t.get("table_name") == Some(&json!(name)) {
                     return Some(t);
                 }
             }
-            map.values().find_map(find_table)
+            map.values().find_map(|v| find_table(v, name))
         }
-        Value::Array(items) => items.iter().find_map(find_table),
+        Value::Array(items) => items.iter().find_map(|v| find_table(v, name)),
         _ => None,
     }
 }
@@ -156,7 +164,8 @@ async fn pages_are_index_ranges_on_mariadb() {
     ))
     .await
     .expect("bulk-loaded expenses");
-    conn.query_drop("ANALYZE TABLE expenses")
+    conn.query_drop(TAG_ROWS).await.expect("bulk-loaded tags");
+    conn.query_drop("ANALYZE TABLE expenses, expense_tags")
         .await
         .expect("statistics");
 
@@ -171,14 +180,25 @@ async fn pages_are_index_ranges_on_mariadb() {
             .await
             .expect("a cursor row");
         for (what, q) in pages(&filter, cursor.expect("1,000 rows on the crowded date")) {
-            let (sql, params) = list_query(Dialect::Mysql, &alice, &q);
+            let (sql, params) = list_query(Dialect::Mysql, &alice, &q, true);
             let plan: Option<String> = conn
                 .query_first(format!("ANALYZE FORMAT=JSON {}", inline(&sql, &params)))
                 .await
                 .expect("ANALYZE");
             let plan: Value = serde_json::from_str(&plan.expect("a plan")).expect("JSON");
-            let table = find_table(&plan).expect("a table in the plan");
-            assert_eq!(table["key"], page_index(&q), "{what}: {plan:#}");
+            let index = page_index(&q, true);
+            let walked = if index == TAG_PAGE_INDEX { "t" } else { "e" };
+            let table = find_table(&plan, walked).expect("the walked table in the plan");
+            assert_eq!(table["key"], index, "{what}: {plan:#}");
+            if walked == "t" {
+                // Each tag row finds its expense by primary key.
+                let expense = find_table(&plan, "e").expect("the expenses in the plan");
+                assert_eq!(
+                    (&expense["access_type"], &expense["key"]),
+                    (&json!("eq_ref"), &json!("PRIMARY")),
+                    "{what}: {plan:#}"
+                );
+            }
             let rows_read = table["r_rows"].as_f64().expect("r_rows");
             assert!(
                 rows_read <= (LIMIT + 1) as f64,
@@ -218,7 +238,7 @@ async fn pages_are_index_ranges_on_sqlite() {
     );
     conn.execute_batch(&format!(
         "WITH RECURSIVE numbers(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM numbers WHERE n < {ROWS}) \
-         INSERT INTO expenses ({EXPENSE_COLUMNS}) SELECT {columns} FROM numbers; ANALYZE;"
+         INSERT INTO expenses ({EXPENSE_COLUMNS}) SELECT {columns} FROM numbers; {TAG_ROWS}; ANALYZE;"
     ))
     .expect("bulk-loaded expenses");
 
@@ -237,7 +257,7 @@ async fn pages_are_index_ranges_on_sqlite() {
             .expect("1,000 rows on the crowded date");
         let mut costs = Vec::new();
         for (what, q) in pages(&filter, cursor) {
-            let (sql, params) = list_query(Dialect::Sqlite, &alice, &q);
+            let (sql, params) = list_query(Dialect::Sqlite, &alice, &q, true);
             let mut statement = conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {}", inline(&sql, &params)))
                 .expect("EXPLAIN");
@@ -246,17 +266,32 @@ async fn pages_are_index_ranges_on_sqlite() {
                 .expect("a plan")
                 .collect::<Result<_, _>>()
                 .expect("plan rows");
-            let index = page_index(&q);
-            // One search of the page's index, in its order: no sort.
-            assert_eq!(steps.len(), 1, "{what}: {steps:?}");
+            let index = page_index(&q, true);
+            let by_tag = index == TAG_PAGE_INDEX;
+            // One search of the page's index, in its order: no sort; a tag's
+            // rows then each find their expense by primary key.
+            assert_eq!(steps.len(), if by_tag { 2 } else { 1 }, "{what}: {steps:?}");
+            let (walked, id) = if by_tag {
+                ("t", "expense_id")
+            } else {
+                ("e", "id")
+            };
             assert!(
-                steps[0].starts_with(&format!("SEARCH e USING INDEX {index} (")),
+                steps[0].starts_with(&format!("SEARCH {walked} USING INDEX {index} ("))
+                    || steps[0]
+                        .starts_with(&format!("SEARCH {walked} USING COVERING INDEX {index} (")),
                 "{what}: {steps:?}"
             );
+            if by_tag {
+                assert!(
+                    steps[1].starts_with("SEARCH e USING") && steps[1].ends_with("(id=?)"),
+                    "{what}: {steps:?}"
+                );
+            }
             if q.after.is_some() {
                 // The range starts at the cursor, on the whole key.
                 assert!(
-                    steps[0].contains("(expense_date,id)<(?,?)"),
+                    steps[0].contains(&format!("(expense_date,{id})<(?,?)")),
                     "{what}: {steps:?}"
                 );
             }

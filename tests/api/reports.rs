@@ -236,7 +236,12 @@ async fn from_and_to_are_inclusive_and_echoed() {
 #[tokio::test]
 async fn malformed_report_parameters_are_400() {
     let app = spawn_app(AppOptions::default()).await;
-    let cases: [Query<'_>; 9] = [
+    let cases: [Query<'_>; 13] = [
+        &[("limit", "0")],
+        &[("limit", "1001")],
+        &[("cursor", "not-a-cursor")],
+        // A cursor of one grouping is not a position in another.
+        &[("group_by", "category"), ("cursor", "ZzF8dGFnfEVVUnxu")],
         &[("group_by", "day")],
         &[("group_by", "")],
         &[("group_by", "Category")],
@@ -256,6 +261,58 @@ async fn malformed_report_parameters_are_400() {
             .context(format!("{params:?}"))
             .problem(400);
     }
+}
+
+/// Following `next_cursor` with a small `limit` returns exactly the groups of
+/// one unlimited answer, in order, each once, and the last page says none
+/// follow.
+#[tokio::test]
+async fn summary_pages_follow_their_cursors() {
+    let app = spawn_app(AppOptions::default()).await;
+    let mut csv = csv_record(&["date", "amount", "currency", "merchant"]);
+    let mut rows = 0;
+    for i in 0..37 {
+        let merchant = match i {
+            0 => String::new(),
+            1 => "a|b with the separator".to_owned(),
+            _ => format!("Merchant {i:02}"),
+        };
+        for currency in ["EUR", "USD"] {
+            csv.push_str(&csv_record(&["2026-02-03", "1.00", currency, &merchant]));
+            rows += 1;
+        }
+    }
+    app.import_csv_ok(USER, csv, rows).await;
+
+    let all = app.summary(USER, &[("group_by", "merchant")]).await;
+    assert_eq!(all["next_cursor"], Value::Null, "{all}");
+    let all = all["groups"].as_array().unwrap().clone();
+    assert_eq!(
+        all.len(),
+        74,
+        "37 merchants (one of them none) in two currencies"
+    );
+
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut params = vec![("group_by", "merchant"), ("limit", "10")];
+        if let Some(c) = &cursor {
+            params.push(("cursor", c));
+        }
+        let page = app.summary(USER, &params).await;
+        let groups = page["groups"].as_array().unwrap();
+        assert!(groups.len() <= 10, "{page}");
+        paged.extend(groups.iter().cloned());
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 8, "74 groups in pages of 10");
+    assert_eq!(paged, all);
 }
 
 /// 10,000 expenses of the largest BHD amount: a total of about 10^19

@@ -1,8 +1,9 @@
 //! Report rollups against the expenses they total, on SQLite and MariaDB,
 //! straight through the store: after any mix of writes the rollups equal a
 //! full recomputation (a property test over seeded random writes), and the
-//! rollout's backfill corrects what an older release wrote without them,
-//! also while this release's writes go on.
+//! rollout's backfill corrects what an older release wrote without them
+//! (rollups, and tag rows' dates that tag pages walk), also while this
+//! release's writes go on.
 
 use std::sync::Arc;
 
@@ -181,6 +182,82 @@ async fn assert_rollups_exact(store: &SqlStore, users: &[UserId], context: &str)
     }
 }
 
+/// Every expense of `user`'s matching `query`, following cursors.
+async fn all_pages(
+    store: &SqlStore,
+    user: &UserId,
+    mut query: shared::domain::filter::ListQuery,
+) -> Vec<Expense> {
+    let mut all: Vec<Expense> = Vec::new();
+    loop {
+        let page = store.list_expenses(user, &query).await.unwrap();
+        let Some(last) = page.last() else {
+            return all;
+        };
+        query.after = Some(shared::domain::cursor::Cursor {
+            date: last.fields.date,
+            id: last.id.clone(),
+        });
+        all.extend(page);
+    }
+}
+
+/// Every tag's pages hold exactly the expenses carrying it (whole and
+/// within a range), and every tag row carries its expense's date.
+async fn assert_tag_pages_exact(fixture: &Fixture, users: &[UserId], context: &str) {
+    let store = &fixture.store;
+    let parse = |text: &str| {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(text.as_bytes())
+            .into_owned()
+            .collect();
+        shared::domain::filter::ListQuery::parse(&pairs).unwrap()
+    };
+    for user in users {
+        let everything = all_pages(store, user, parse("limit=200")).await;
+        for tag in TAGS {
+            for (range, from, to) in [
+                ("", date("1000-01-01"), date("9999-12-31")),
+                (
+                    "&from=2025-12-15&to=2026-02-03",
+                    date("2025-12-15"),
+                    date("2026-02-03"),
+                ),
+            ] {
+                let text = format!(
+                    "limit=7&tag={}{range}",
+                    form_urlencoded::byte_serialize(tag.as_bytes()).collect::<String>()
+                );
+                let got: Vec<String> = all_pages(store, user, parse(&text))
+                    .await
+                    .into_iter()
+                    .map(|e| e.id)
+                    .collect();
+                let want: Vec<String> = everything
+                    .iter()
+                    .filter(|e| e.fields.tags.iter().any(|t| t == tag))
+                    .filter(|e| (from..=to).contains(&e.fields.date))
+                    .map(|e| e.id.clone())
+                    .collect();
+                assert_eq!(got, want, "{context}: {user:?} {text}");
+            }
+        }
+    }
+    let rows = fixture
+        .backend
+        .query(
+            "SELECT COUNT(*) FROM expense_tags t JOIN expenses e ON e.id = t.expense_id \
+             WHERE t.expense_date IS NULL OR t.expense_date <> e.expense_date",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rows[0][0].int().unwrap(),
+        0,
+        "{context}: tag rows dated wrongly"
+    );
+}
+
 /// One random write of `user`'s: a create, an update of any field, a
 /// delete (with or without a version), an import naming categories by
 /// name, a category's creation or deletion, or a budget. With `alone`
@@ -292,7 +369,7 @@ async fn random_write(store: &SqlStore, rng: &mut StdRng, user: &UserId, alone: 
 async fn rollups_equal_a_recomputation(fixture: Fixture, seed: u64) {
     let store = &fixture.store;
     // A new database: the backfill finds nothing and switches reads over.
-    let done = store.backfill_rollups().await.unwrap();
+    let done = store.backfill().await.unwrap();
     assert_eq!((done.users, done.months), (0, 0));
     let users: Vec<UserId> = ["alice", "bob", "carol"]
         .iter()
@@ -303,7 +380,9 @@ async fn rollups_equal_a_recomputation(fixture: Fixture, seed: u64) {
         let user = &users[rng.random_range(0..users.len())];
         random_write(store, &mut rng, user, true).await;
         if step % 60 == 0 {
-            assert_rollups_exact(store, &users, &format!("seed {seed}, after {step} writes")).await;
+            let context = format!("seed {seed}, after {step} writes");
+            assert_rollups_exact(store, &users, &context).await;
+            assert_tag_pages_exact(&fixture, &users, &context).await;
         }
     }
 }
@@ -320,9 +399,24 @@ async fn mariadb_rollups_equal_a_recomputation_after_random_writes() {
     rollups_equal_a_recomputation(mariadb().await, 3).await;
 }
 
-/// What an older release leaves: expenses written without rollups (here,
-/// this release's rows with their rollups taken away or made wrong).
+/// What an older release leaves: expenses written without rollups and tag
+/// rows without dates (here, this release's rows with their rollups taken
+/// away or made wrong, and tag rows undated or misdated).
 async fn drift(backend: &dyn Backend) {
+    backend
+        .exec(
+            "UPDATE expense_tags SET expense_date = NULL WHERE tag = 'team'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    backend
+        .exec(
+            "UPDATE expense_tags SET expense_date = '2020-02-02' WHERE tag = 'travel'",
+            vec![],
+        )
+        .await
+        .unwrap();
     backend
         .exec(
             "DELETE FROM expense_rollups WHERE day >= '2026-01-01' AND day <= '2026-01-31'",
@@ -368,8 +462,25 @@ async fn a_backfill_corrects_an_older_release(fixture: Fixture, writers: usize) 
             .unwrap();
     }
     drift(fixture.backend.as_ref()).await;
-    // Not backfilled yet: reports still sum the expenses.
+    // Not backfilled yet: reports still sum the expenses, and tag pages
+    // check each expense's tags.
     assert_rollups_exact(store, &users, "before the backfill").await;
+    let everything = all_pages(
+        store,
+        &users[0],
+        shared::domain::filter::ListQuery::parse(&[]).unwrap(),
+    )
+    .await;
+    let team = shared::domain::filter::ListQuery::parse(&[("tag".into(), "team".into())]).unwrap();
+    let tagged = all_pages(store, &users[0], team).await;
+    assert_eq!(
+        tagged.len(),
+        everything
+            .iter()
+            .filter(|e| e.fields.tags.iter().any(|t| t == "team"))
+            .count()
+    );
+    assert!(!tagged.is_empty());
 
     // This release's writes go on while the backfill runs.
     let writing = (0..writers)
@@ -384,7 +495,7 @@ async fn a_backfill_corrects_an_older_release(fixture: Fixture, writers: usize) 
             })
         })
         .collect::<Vec<_>>();
-    let done = store.backfill_rollups().await;
+    let done = store.backfill().await;
     // (The writers first: a failed backfill must not leave them holding
     // locks while the test database is dropped.)
     for task in writing {
@@ -398,11 +509,13 @@ async fn a_backfill_corrects_an_older_release(fixture: Fixture, writers: usize) 
     let mut everyone = users.clone();
     everyone.push(UserId::parse("zed").unwrap());
     assert_rollups_exact(store, &everyone, "after the backfill").await;
+    assert_tag_pages_exact(&fixture, &everyone, "after the backfill").await;
     // Reports now read the rollups, which still hold after more writes.
     for user in &users {
         random_write(store, &mut rng, user, true).await;
     }
     assert_rollups_exact(store, &everyone, "after more writes").await;
+    assert_tag_pages_exact(&fixture, &everyone, "after more writes").await;
     let rows = fixture
         .backend
         .query("SELECT COUNT(*) FROM rollup_state", vec![])

@@ -1,4 +1,5 @@
-//! Opaque keyset cursors: the (date, id) of the last item of a page.
+//! Opaque keyset cursors: the (date, id) of the last expense of a page, and
+//! the (key, currency) of the last group of a summary page.
 //! A cursor that does not decode exactly is rejected (400), never guessed at.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -41,6 +42,64 @@ impl Cursor {
     }
 }
 
+/// Position after which the next page of summary groups starts: the last
+/// group's (key, currency) in the answer's order, and the `group_by` it was
+/// issued for (a cursor of another grouping is rejected, not reinterpreted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupCursor {
+    pub group_by: String,
+    pub key: Option<String>,
+    pub currency: String,
+}
+
+const GROUP_PREFIX: &str = "g1";
+
+/// Keys are at most a merchant's length; anything much longer is not ours.
+const MAX_GROUP_CURSOR: usize = 4096;
+
+impl GroupCursor {
+    pub fn encode(&self) -> String {
+        // The key goes last so that it may contain the separator; `n` marks
+        // the null key, `k` precedes a present one (which may be empty).
+        let key = match &self.key {
+            None => "n".to_owned(),
+            Some(key) => format!("k{key}"),
+        };
+        URL_SAFE_NO_PAD.encode(format!(
+            "{GROUP_PREFIX}|{}|{}|{key}",
+            self.group_by, self.currency
+        ))
+    }
+
+    pub fn decode(text: &str) -> Option<GroupCursor> {
+        if text.len() > MAX_GROUP_CURSOR {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+        let raw = String::from_utf8(bytes).ok()?;
+        let mut parts = raw.splitn(4, '|');
+        let (prefix, group_by, currency, key) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let key = match key.split_at_checked(1)? {
+            ("n", "") => None,
+            ("k", key) => Some(key.to_owned()),
+            _ => return None,
+        };
+        let well_formed = prefix == GROUP_PREFIX
+            && currency.len() == 3
+            && currency.bytes().all(|b| b.is_ascii_uppercase());
+        if !well_formed {
+            return None;
+        }
+        let cursor = GroupCursor {
+            group_by: group_by.to_owned(),
+            key,
+            currency: currency.to_owned(),
+        };
+        (cursor.encode() == text).then_some(cursor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +122,30 @@ mod tests {
         assert!(Cursor::decode(&forged).is_none());
         let forged = URL_SAFE_NO_PAD.encode(format!("e1|2026-01-01|{}|x", cursor.id));
         assert!(Cursor::decode(&forged).is_none());
+    }
+
+    #[test]
+    fn group_cursors_round_trip_any_key() {
+        for key in [None, Some(""), Some("a|b|c"), Some("Café n"), Some("n")] {
+            let cursor = GroupCursor {
+                group_by: "merchant".into(),
+                key: key.map(str::to_owned),
+                currency: "EUR".into(),
+            };
+            assert_eq!(GroupCursor::decode(&cursor.encode()), Some(cursor));
+        }
+        for forged in [
+            "g1|tag|EUR|x",
+            "g1|tag|eur|n",
+            "g1|tag|EUR|nx",
+            "g2|tag|EUR|n",
+            "g1|tag|EUR",
+        ] {
+            assert!(
+                GroupCursor::decode(&URL_SAFE_NO_PAD.encode(forged)).is_none(),
+                "{forged}"
+            );
+        }
+        assert!(GroupCursor::decode("e1!").is_none());
     }
 }

@@ -4,6 +4,9 @@
 use serde::Serialize;
 use time::Date;
 
+use std::cmp::Ordering;
+
+use super::cursor::GroupCursor;
 use super::money::{format_minor_units, Currency};
 use super::text::{format_date, parse_date};
 use super::FieldError;
@@ -34,6 +37,7 @@ impl GroupBy {
     ];
 }
 
+/// What the store totals: the range and the grouping.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SummaryQuery {
     pub from: Option<Date>,
@@ -41,14 +45,27 @@ pub struct SummaryQuery {
     pub group_by: GroupBy,
 }
 
-impl SummaryQuery {
-    pub fn parse(pairs: &[(String, String)]) -> Result<SummaryQuery, Vec<FieldError>> {
+pub const DEFAULT_GROUP_LIMIT: usize = 1000;
+pub const MAX_GROUP_LIMIT: usize = 1000;
+
+/// A summary request: the query and which page of its groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SummaryRequest {
+    pub query: SummaryQuery,
+    pub limit: usize,
+    pub after: Option<GroupCursor>,
+}
+
+impl SummaryRequest {
+    pub fn parse(pairs: &[(String, String)]) -> Result<SummaryRequest, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut query = SummaryQuery {
             from: None,
             to: None,
             group_by: GroupBy::Category,
         };
+        let mut limit = DEFAULT_GROUP_LIMIT;
+        let mut after = None;
         let mut seen: Vec<&str> = Vec::new();
         for (name, value) in pairs {
             if seen.contains(&name.as_str()) {
@@ -69,6 +86,18 @@ impl SummaryQuery {
                         "must be one of category, month, tag, merchant",
                     )),
                 },
+                "limit" => match value.parse::<usize>() {
+                    Ok(n) if (1..=MAX_GROUP_LIMIT).contains(&n) && !value.starts_with('+') => {
+                        limit = n
+                    }
+                    _ => errors.push(FieldError::new(name, "must be an integer from 1 to 1000")),
+                },
+                "cursor" => match GroupCursor::decode(value) {
+                    Some(cursor) => after = Some(cursor),
+                    None => {
+                        errors.push(FieldError::new(name, "is not a cursor this server issued"))
+                    }
+                },
                 _ => errors.push(FieldError::new(name, "is not a known query parameter")),
             }
         }
@@ -77,11 +106,36 @@ impl SummaryQuery {
                 errors.push(FieldError::new("from", "must not be after to"));
             }
         }
+        if after
+            .as_ref()
+            .is_some_and(|c| c.group_by != query.group_by.name())
+        {
+            errors.push(FieldError::new("cursor", "was issued for another group_by"));
+        }
         if errors.is_empty() {
-            Ok(query)
+            Ok(SummaryRequest {
+                query,
+                limit,
+                after,
+            })
         } else {
             Err(errors)
         }
+    }
+
+    /// The part of the request that names its answer (a cache key).
+    pub fn cache_key(&self) -> String {
+        format!(
+            "summary:{}:{}:{}:{}:{}",
+            self.query.group_by.name(),
+            self.query.from.map(format_date).unwrap_or_default(),
+            self.query.to.map(format_date).unwrap_or_default(),
+            self.limit,
+            self.after
+                .as_ref()
+                .map(GroupCursor::encode)
+                .unwrap_or_default()
+        )
     }
 }
 
@@ -109,21 +163,46 @@ pub struct SummaryView {
     pub to: Option<String>,
     pub group_by: &'static str,
     pub groups: Vec<GroupView>,
+    pub next_cursor: Option<String>,
 }
 
-/// The response: groups sorted by key (null last, then code point order),
-/// then currency.
-pub fn summary_view(query: &SummaryQuery, mut groups: Vec<SummaryGroup>) -> SummaryView {
-    groups.sort_by(|a, b| {
-        let key = match (&a.key, &b.key) {
-            (Some(x), Some(y)) => x.cmp(y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        };
-        key.then_with(|| a.currency.code().cmp(b.currency.code()))
-    });
+/// The answer's order: by key (null last, then code point order, which is
+/// UTF-8 byte order), then currency code.
+fn position(key: &Option<String>, currency: &str, other: (&Option<String>, &str)) -> Ordering {
+    let by_key = match (key, other.0) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    by_key.then_with(|| currency.cmp(other.1))
+}
+
+/// The response: the page of groups after the cursor, in the answer's order,
+/// at most `limit` of them, and the cursor of the next page when more follow.
+pub fn summary_view(request: &SummaryRequest, mut groups: Vec<SummaryGroup>) -> SummaryView {
+    groups.sort_by(|a, b| position(&a.key, a.currency.code(), (&b.key, b.currency.code())));
+    if let Some(after) = &request.after {
+        groups.retain(|g| {
+            position(&g.key, g.currency.code(), (&after.key, &after.currency)) == Ordering::Greater
+        });
+    }
+    let more = groups.len() > request.limit;
+    groups.truncate(request.limit);
+    let next_cursor = match groups.last() {
+        Some(last) if more => Some(
+            GroupCursor {
+                group_by: request.query.group_by.name().to_owned(),
+                key: last.key.clone(),
+                currency: last.currency.code().to_owned(),
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    let query = &request.query;
     SummaryView {
+        next_cursor,
         from: query.from.map(format_date),
         to: query.to.map(format_date),
         group_by: query.group_by.name(),
@@ -149,21 +228,39 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        let q = SummaryQuery::parse(&pairs("group_by=month&from=2026-01-01")).unwrap();
-        assert_eq!((q.group_by, q.to), (GroupBy::Month, None));
+        let q = SummaryRequest::parse(&pairs("group_by=month&from=2026-01-01&limit=7")).unwrap();
         assert_eq!(
-            SummaryQuery::parse(&[]).unwrap().group_by,
-            GroupBy::Category
+            (q.query.group_by, q.query.to, q.limit),
+            (GroupBy::Month, None, 7)
         );
+        let default = SummaryRequest::parse(&[]).unwrap();
+        assert_eq!(
+            (default.query.group_by, default.limit),
+            (GroupBy::Category, DEFAULT_GROUP_LIMIT)
+        );
+        let tag_cursor = GroupCursor {
+            group_by: "tag".into(),
+            key: None,
+            currency: "EUR".into(),
+        }
+        .encode();
         for bad in [
             "group_by=day",
             "from=2026-02-30",
             "from=2026-02-02&to=2026-02-01",
             "x=1",
             "group_by=tag&group_by=tag",
+            "limit=0",
+            "limit=1001",
+            "limit=+5",
+            "cursor=abc",
+            &format!("group_by=merchant&cursor={tag_cursor}"),
         ] {
-            assert!(SummaryQuery::parse(&pairs(bad)).is_err(), "{bad}");
+            assert!(SummaryRequest::parse(&pairs(bad)).is_err(), "{bad}");
         }
+        assert!(
+            SummaryRequest::parse(&pairs(&format!("group_by=tag&cursor={tag_cursor}"))).is_ok()
+        );
     }
 
     #[test]
@@ -176,33 +273,45 @@ mod tests {
             total: 1,
             count: 1,
         };
-        let query = SummaryQuery {
-            from: None,
-            to: None,
-            group_by: GroupBy::Tag,
+        let groups = vec![
+            group(None, usd),
+            group(Some("b"), usd),
+            group(Some("a"), usd),
+            group(Some("a"), eur),
+            group(None, eur),
+        ];
+        let order = |view: SummaryView| -> Vec<(Option<String>, &str)> {
+            view.groups
+                .into_iter()
+                .map(|g| (g.key, g.currency))
+                .collect()
         };
-        let view = summary_view(
-            &query,
-            vec![
-                group(None, usd),
-                group(Some("b"), usd),
-                group(Some("a"), usd),
-                group(Some("a"), eur),
-            ],
-        );
-        let order: Vec<(Option<String>, &str)> = view
-            .groups
-            .into_iter()
-            .map(|g| (g.key, g.currency))
-            .collect();
+        let mut request = SummaryRequest::parse(&pairs("group_by=tag")).unwrap();
+        let view = summary_view(&request, groups.clone());
+        assert_eq!(view.next_cursor, None);
+        let all = order(view);
         assert_eq!(
-            order,
+            all,
             vec![
                 (Some("a".into()), "EUR"),
                 (Some("a".into()), "USD"),
                 (Some("b".into()), "USD"),
+                (None, "EUR"),
                 (None, "USD")
             ]
         );
+        // Pages of two follow each other without gaps or repeats.
+        request.limit = 2;
+        let mut paged = Vec::new();
+        loop {
+            let view = summary_view(&request, groups.clone());
+            let next = view.next_cursor.clone();
+            paged.extend(order(view));
+            match next {
+                Some(text) => request.after = GroupCursor::decode(&text),
+                None => break,
+            }
+        }
+        assert_eq!(paged, all);
     }
 }

@@ -46,12 +46,14 @@ pub const MYSQL: &[Migration] = migrations!("mysql":
     2 => "0002_budgets_idempotency",
     3 => "0003_list_filter_indexes",
     4 => "0004_expense_rollups",
+    5 => "0005_tag_dates",
 );
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_expenses",
     2 => "0002_budgets_idempotency",
     3 => "0003_list_filter_indexes",
     4 => "0004_expense_rollups",
+    5 => "0005_tag_dates",
 );
 
 #[cfg(test)]

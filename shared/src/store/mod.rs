@@ -73,7 +73,7 @@ pub struct Completion {
     pub response: StoredResponse,
 }
 
-/// What a rollup backfill recomputed.
+/// What the post-deployment backfill recomputed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Backfill {
     pub users: u64,
@@ -193,11 +193,11 @@ pub trait Store: Send + Sync {
         query: &SummaryQuery,
     ) -> Result<Vec<SummaryGroup>, StoreError>;
 
-    /// Recomputes every user's rollups from the expenses, month by month,
-    /// then switches reports to them. Run it once no older release (one
-    /// that writes without keeping rollups) serves; safe to run again, and
-    /// alongside this release's writes.
-    async fn backfill_rollups(&self) -> Result<Backfill, StoreError>;
+    /// Recomputes every user's rollups and tag rows' dates from the
+    /// expenses, month by month, then switches reports and tag pages to
+    /// them. Run it once no older release (one that writes without keeping
+    /// them) serves; safe to run again, and alongside this release's writes.
+    async fn backfill(&self) -> Result<Backfill, StoreError>;
 
     // Idempotency keys.
 

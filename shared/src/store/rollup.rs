@@ -5,9 +5,11 @@
 //!
 //! Rollout (the previous release writes expenses without touching
 //! rollups): this release maintains them on every write; the backfill
-//! (`SqlStore::backfill_rollups`) runs once no older release serves and
-//! recomputes each user's months from the expenses; reads switch to the
-//! rollups when the backfill has marked them ready in `rollup_state`.
+//! (`SqlStore::backfill`) runs once no older release serves and
+//! recomputes each user's months from the expenses (and their tag rows'
+//! dates, migration 0005); reads switch to the rollups (and tag pages to
+//! the tag rows' dates) when the backfill has marked them ready in
+//! `rollup_state`.
 
 use std::collections::BTreeMap;
 
@@ -39,8 +41,11 @@ const MONTH: i64 = 1;
 /// code point).
 const NONE: &str = "";
 
-/// The name of the finished backfill in `rollup_state`.
-pub const READY: &str = "expense_rollups";
+/// The name in `rollup_state` of the finished post-deployment backfill of
+/// everything through migration 5: rollups (4) and tag rows' dates (5).
+/// Reads use them once it is there. A later migration that needs a backfill
+/// names a new one, so that reads wait for that backfill too.
+pub const READY: &str = "backfill:5";
 
 /// One row's primary key below the user, ordered as the table's primary
 /// key (`String` and `Date` order as the stored bytes do).
@@ -245,6 +250,26 @@ pub fn lock_month(dialect: Dialect) -> &'static str {
         Dialect::Sqlite => {
             "SELECT COUNT(amount_minor) FROM expenses \
              WHERE user_id = ? AND expense_date >= ? AND expense_date <= ?"
+        }
+    }
+}
+
+/// Gives the tag rows of a user's expenses dated in a month their
+/// expense's date where it is missing or wrong (the previous release wrote
+/// tag rows without one). Parameters: user_id, first, last.
+pub fn redate_month_tags(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Mysql => {
+            "UPDATE expense_tags t JOIN expenses e ON e.id = t.expense_id \
+             SET t.expense_date = e.expense_date \
+             WHERE e.user_id = ? AND e.expense_date >= ? AND e.expense_date <= ? \
+             AND NOT (t.expense_date <=> e.expense_date)"
+        }
+        Dialect::Sqlite => {
+            "UPDATE expense_tags SET expense_date = e.expense_date FROM expenses e \
+             WHERE e.id = expense_tags.expense_id \
+             AND e.user_id = ? AND e.expense_date >= ? AND e.expense_date <= ? \
+             AND expense_tags.expense_date IS NOT e.expense_date"
         }
     }
 }

@@ -129,11 +129,23 @@ fn repeated(group: &str, n: usize) -> String {
 }
 
 /// One statement for `n` tag rows. Parameters: expense_id, user_id, tag,
-/// for each row.
+/// expense_date, for each row.
 pub fn insert_tags(n: usize) -> String {
     format!(
-        "INSERT INTO expense_tags (expense_id, user_id, tag) VALUES {}",
-        repeated("(?, ?, ?)", n)
+        "INSERT INTO expense_tags (expense_id, user_id, tag, expense_date) VALUES {}",
+        repeated("(?, ?, ?, ?)", n)
+    )
+}
+
+/// Parameters of one row of `insert_tags`.
+pub const TAG_INSERT_PARAMS: usize = 4;
+
+/// Moves `n` tags of one expense to its new date, by their whole key (see
+/// `delete_tags`). Parameters: the date, expense_id, then the tags.
+pub fn redate_tags(n: usize) -> String {
+    format!(
+        "UPDATE expense_tags SET expense_date = ? WHERE expense_id = ? AND tag IN ({})",
+        repeated("?", n)
     )
 }
 
@@ -192,42 +204,82 @@ fn tags_json(e: &Expense) -> String {
 
 /// The index a page walks: one whose columns after `user_id` are the
 /// filter's equality and then the page order `(expense_date, id)`, so the
-/// page is one range read in order. Category comes before currency when
-/// both are given; other filters (tag, text, amounts) are checked on the
-/// rows the range yields: a scan bounded by their selectivity.
-pub fn page_index(query: &ListQuery) -> &'static str {
-    if query.filter.category.is_some() {
+/// page is one range read in order. A tag comes first (once tag rows carry
+/// their dates, `tag_dates`), then category, then currency; the other
+/// filters (text, amounts, and any second equality) are checked on the rows
+/// the range yields: a scan bounded by their selectivity.
+pub fn page_index(query: &ListQuery, tag_dates: bool) -> &'static str {
+    let f = &query.filter;
+    if tag_dates && f.tag.is_some() {
+        TAG_PAGE_INDEX
+    } else if f.category.is_some() {
         "idx_expenses_user_category_date"
-    } else if query.filter.currency.is_some() {
+    } else if f.currency.is_some() {
         "idx_expenses_user_currency_date"
     } else {
         "idx_expenses_user_date"
     }
 }
 
+/// The index of `expense_tags` that tag-filtered pages walk.
+pub const TAG_PAGE_INDEX: &str = "idx_expense_tags_user_tag_date";
+
 /// The page query of `GET /v1/expenses`: keyset pagination fetching
 /// `limit + 1` rows, read as a range of `page_index` on either dialect
 /// (checked with ANALYZE and EXPLAIN QUERY PLAN on 200,000 rows, in
-/// tests/api/list_plans.rs).
-pub fn list_query(dialect: Dialect, user: &UserId, query: &ListQuery) -> (String, Vec<Param>) {
+/// tests/api/list_plans.rs). A tag-filtered page walks the tag rows (when
+/// they carry their expenses' dates, `tag_dates`) and joins each to its
+/// expense by primary key.
+pub fn list_query(
+    dialect: Dialect,
+    user: &UserId,
+    query: &ListQuery,
+    tag_dates: bool,
+) -> (String, Vec<Param>) {
     // MariaDB otherwise prefers walking all the user's rows by `user_id`
     // alone (a `ref` access) when the columns are not all in the index.
     let hint = match dialect {
-        Dialect::Mysql => format!(" FORCE INDEX ({})", page_index(query)),
+        Dialect::Mysql => format!(" FORCE INDEX ({})", page_index(query, tag_dates)),
         Dialect::Sqlite => String::new(),
     };
-    let mut sql = format!(
-        "SELECT {} FROM expenses e{hint} WHERE e.user_id = ?",
-        expense_columns(dialect)
-    );
-    let mut params: Vec<Param> = vec![user.as_str().into()];
+    let columns = expense_columns(dialect);
     let f = &query.filter;
+    let by_tag = f.tag.as_ref().filter(|_| tag_dates);
+    // The columns of the page order, on the table the page walks.
+    let (date, id, mut sql, mut params) = match by_tag {
+        Some(tag) => {
+            // The tag rows drive the join, in their index's order.
+            let join = match dialect {
+                Dialect::Mysql => "STRAIGHT_JOIN",
+                Dialect::Sqlite => "CROSS JOIN",
+            };
+            (
+                "t.expense_date",
+                "t.expense_id",
+                format!(
+                    "SELECT {columns} FROM expense_tags t{hint} {join} expenses e \
+                     ON e.id = t.expense_id WHERE t.user_id = ? AND t.tag = ? AND e.user_id = ?"
+                ),
+                vec![
+                    user.as_str().into(),
+                    tag.as_str().into(),
+                    user.as_str().into(),
+                ],
+            )
+        }
+        None => (
+            "e.expense_date",
+            "e.id",
+            format!("SELECT {columns} FROM expenses e{hint} WHERE e.user_id = ?"),
+            vec![Param::from(user.as_str())],
+        ),
+    };
     if let Some(from) = f.from {
-        sql.push_str(" AND e.expense_date >= ?");
+        sql.push_str(&format!(" AND {date} >= ?"));
         params.push(format_date(from).into());
     }
     if let Some(to) = f.to {
-        sql.push_str(" AND e.expense_date <= ?");
+        sql.push_str(&format!(" AND {date} <= ?"));
         params.push(format_date(to).into());
     }
     match &f.category {
@@ -250,7 +302,7 @@ pub fn list_query(dialect: Dialect, user: &UserId, query: &ListQuery) -> (String
         sql.push_str(" AND e.amount_scaled <= ?");
         params.push(max.into());
     }
-    if let Some(tag) = &f.tag {
+    if let (Some(tag), None) = (&f.tag, by_tag) {
         sql.push_str(
             " AND EXISTS (SELECT 1 FROM expense_tags t WHERE t.expense_id = e.id AND t.tag = ?)",
         );
@@ -268,21 +320,21 @@ pub fn list_query(dialect: Dialect, user: &UserId, query: &ListQuery) -> (String
         // Rows after the cursor in `date DESC, id DESC` order. MariaDB
         // makes a range of the OR (not of the row comparison); SQLite makes
         // one of the row comparison (and of the OR only `date < ?`).
-        let date = format_date(after.date);
+        let cursor_date = format_date(after.date);
         match dialect {
             Dialect::Mysql => {
-                sql.push_str(" AND (e.expense_date < ? OR (e.expense_date = ? AND e.id < ?))");
-                params.push(date.clone().into());
-                params.push(date.into());
+                sql.push_str(&format!(" AND ({date} < ? OR ({date} = ? AND {id} < ?))"));
+                params.push(cursor_date.clone().into());
+                params.push(cursor_date.into());
             }
             Dialect::Sqlite => {
-                sql.push_str(" AND (e.expense_date, e.id) < (?, ?)");
-                params.push(date.into());
+                sql.push_str(&format!(" AND ({date}, {id}) < (?, ?)"));
+                params.push(cursor_date.into());
             }
         }
         params.push(after.id.as_str().into());
     }
-    sql.push_str(" ORDER BY e.expense_date DESC, e.id DESC LIMIT ?");
+    sql.push_str(&format!(" ORDER BY {date} DESC, {id} DESC LIMIT ?"));
     params.push((query.limit as i64 + 1).into());
     (sql, params)
 }

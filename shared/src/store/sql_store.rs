@@ -32,8 +32,9 @@ use crate::domain::UserId;
 pub struct SqlStore {
     backend: Arc<dyn Backend>,
     statement_timeout: Duration,
-    /// Seen marked ready in `rollup_state` (it never goes back).
-    rollups_ready: AtomicBool,
+    /// The post-deployment backfill (`rollup::READY`) seen finished: it
+    /// never goes back.
+    backfilled: AtomicBool,
 }
 
 impl SqlStore {
@@ -41,7 +42,7 @@ impl SqlStore {
         SqlStore {
             backend,
             statement_timeout,
-            rollups_ready: AtomicBool::new(false),
+            backfilled: AtomicBool::new(false),
         }
     }
 
@@ -229,20 +230,21 @@ async fn create_categories(
     Ok(renamed)
 }
 
-/// Adds tag rows, each an (expense id, tag) pair, in as few statements as
-/// `sql::MAX_PARAMS` allows.
+/// Adds tag rows, each an (expense, tag) pair, dated as the expense is, in
+/// as few statements as `sql::MAX_PARAMS` allows.
 async fn insert_tags(
     tx: &mut dyn Tx,
     user: &UserId,
-    tags: &[(&str, &String)],
+    tags: &[(&Expense, &String)],
 ) -> Result<(), StoreError> {
-    for chunk in tags.chunks(sql::MAX_PARAMS / 3) {
-        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 3);
-        for (expense_id, tag) in chunk {
+    for chunk in tags.chunks(sql::MAX_PARAMS / sql::TAG_INSERT_PARAMS) {
+        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * sql::TAG_INSERT_PARAMS);
+        for (expense, tag) in chunk {
             params.extend([
-                (*expense_id).into(),
+                expense.id.as_str().into(),
                 user.as_str().into(),
                 tag.as_str().into(),
+                format_date(expense.fields.date).into(),
             ]);
         }
         tx.exec(&sql::insert_tags(chunk.len()), params).await?;
@@ -251,9 +253,10 @@ async fn insert_tags(
 }
 
 /// Moves an expense's tag rows from `before`'s tags to `after`'s: deletes
-/// only those removed, by key, and inserts only those added. (Deleting all
-/// of an expense's tags and inserting them again would lock a range: under
-/// concurrency that is where creates and updates deadlocked.)
+/// only those removed, by key, inserts only those added, and re-dates those
+/// kept when the date changed. (Deleting all of an expense's tags and
+/// inserting them again would lock a range: under concurrency that is where
+/// creates and updates deadlocked.)
 async fn change_tags(
     tx: &mut dyn Tx,
     user: &UserId,
@@ -268,7 +271,16 @@ async fn change_tags(
         params.extend(removed.iter().map(|t| t.as_str().into()));
         tx.exec(&sql::delete_tags(removed.len()), params).await?;
     }
-    let added: Vec<(&str, &String)> = added.into_iter().map(|t| (after.id.as_str(), t)).collect();
+    let kept: Vec<&String> = new.iter().filter(|t| old.contains(t)).collect();
+    if before.fields.date != after.fields.date && !kept.is_empty() {
+        let mut params: Vec<Param> = vec![
+            format_date(after.fields.date).into(),
+            after.id.as_str().into(),
+        ];
+        params.extend(kept.iter().map(|t| t.as_str().into()));
+        tx.exec(&sql::redate_tags(kept.len()), params).await?;
+    }
+    let added: Vec<(&Expense, &String)> = added.into_iter().map(|t| (after, t)).collect();
     insert_tags(tx, user, &added).await
 }
 
@@ -287,9 +299,9 @@ async fn insert_expenses(
             .collect();
         tx.exec(&sql::insert_expenses(chunk.len()), params).await?;
     }
-    let tags: Vec<(&str, &String)> = expenses
+    let tags: Vec<(&Expense, &String)> = expenses
         .iter()
-        .flat_map(|e| e.fields.tags.iter().map(|t| (e.id.as_str(), t)))
+        .flat_map(|e| e.fields.tags.iter().map(move |t| (*e, t)))
         .collect();
     insert_tags(tx, user, &tags).await
 }
@@ -332,9 +344,10 @@ async fn version_outcome(
 }
 
 impl SqlStore {
-    /// Whether reads may use the rollups: the backfill has finished.
-    async fn rollups_ready(&self) -> Result<bool, StoreError> {
-        if self.rollups_ready.load(Ordering::Relaxed) {
+    /// Whether reads may use the rollups and the tag rows' dates: the
+    /// post-deployment backfill has finished.
+    async fn backfilled(&self) -> Result<bool, StoreError> {
+        if self.backfilled.load(Ordering::Relaxed) {
             return Ok(true);
         }
         let rows = self
@@ -344,7 +357,7 @@ impl SqlStore {
             )
             .await?;
         let ready = !rows.is_empty();
-        self.rollups_ready.fetch_or(ready, Ordering::Relaxed);
+        self.backfilled.fetch_or(ready, Ordering::Relaxed);
         Ok(ready)
     }
 
@@ -413,10 +426,11 @@ impl SqlStore {
             .collect()
     }
 
-    /// Recomputes one user's rollups of one month from the expenses, with
-    /// that month's expenses locked (see `rollup::lock_month`): a write
-    /// under way is waited for and counted, a later one waits and then
-    /// adds its change to the recomputed rows.
+    /// Recomputes one user's rollups of one month from the expenses, and
+    /// corrects their tag rows' dates, with that month's expenses locked
+    /// (see `rollup::lock_month`): a write under way is waited for and
+    /// counted, a later one waits and then adds its change to the
+    /// recomputed rows.
     async fn backfill_month(&self, user: &str, first: Date) -> Result<(), StoreError> {
         let dialect = self.backend.dialect();
         let (from, to) = (format_date(first), format_date(rollup::month_end(first)));
@@ -424,6 +438,7 @@ impl SqlStore {
             || -> Vec<Param> { vec![user.into(), from.as_str().into(), to.as_str().into()] };
         let mut tx = self.backend.begin_range_locking().await?;
         tx.query(rollup::lock_month(dialect), range()).await?;
+        tx.exec(rollup::redate_month_tags(dialect), range()).await?;
         tx.exec(rollup::DELETE_MONTH, range()).await?;
         for statement in rollup::backfill_days(dialect) {
             let mut params: Vec<Param> = vec![user.into()];
@@ -567,7 +582,8 @@ impl Store for SqlStore {
         user: &UserId,
         query: &ListQuery,
     ) -> Result<Vec<Expense>, StoreError> {
-        let (sql, params) = sql::list_query(self.backend.dialect(), user, query);
+        let tag_dates = query.filter.tag.is_some() && self.backfilled().await?;
+        let (sql, params) = sql::list_query(self.backend.dialect(), user, query, tag_dates);
         let rows = self.bounded(self.backend.query(&sql, params)).await?;
         rows.iter().map(expense_from).collect()
     }
@@ -766,7 +782,7 @@ impl Store for SqlStore {
         to: Date,
     ) -> Result<Vec<BudgetStatus>, StoreError> {
         let whole_month = from.day() == 1 && to == rollup::month_end(from);
-        if !whole_month || !self.rollups_ready().await? {
+        if !whole_month || !self.backfilled().await? {
             return self.budget_statuses_from_expenses(user, from, to).await;
         }
         let params = vec![format_date(from).into(), user.as_str().into()];
@@ -778,14 +794,14 @@ impl Store for SqlStore {
         user: &UserId,
         query: &SummaryQuery,
     ) -> Result<Vec<SummaryGroup>, StoreError> {
-        if !self.rollups_ready().await? {
+        if !self.backfilled().await? {
             return self.summary_from_expenses(user, query).await;
         }
         let (sql, params) = rollup::summary(self.backend.dialect(), user, query);
         self.summary_rows(&sql, params).await
     }
 
-    async fn backfill_rollups(&self) -> Result<Backfill, StoreError> {
+    async fn backfill(&self) -> Result<Backfill, StoreError> {
         let dialect = self.backend.dialect();
         let mut done = Backfill::default();
         // Every user id is longer than this.
@@ -834,7 +850,7 @@ impl Store for SqlStore {
             vec![rollup::READY.into(), crate::domain::now_micros().into()],
         ))
         .await?;
-        self.rollups_ready.store(true, Ordering::Relaxed);
+        self.backfilled.store(true, Ordering::Relaxed);
         Ok(done)
     }
 
