@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment definitions; no AWS account needed.
-#   - cfn-lint on the SAM template, and its listener rules against routes.json
+#   - cfn-lint and `sam validate --lint` on the SAM template, and its
+#     listener rules against routes.json
 #   - terraform/ parses, and every module argument, variable, local, module
 #     output and resource reference resolves (our own checker, which needs
 #     no Terraform), then, where Terraform is installed, `terraform fmt
@@ -23,11 +24,22 @@ if ! cmp -s scripts/requirements-infra.txt "$stamp" 2>/dev/null; then
   cp scripts/requirements-infra.txt "$stamp"
 fi
 py="$venv/bin/python"
+sam_venv="${SAM_VENV:-$HOME/.cache/expense-tracker/sam-venv}"
+if ! cmp -s scripts/requirements-sam.txt "$sam_venv/requirements.txt" 2>/dev/null; then
+  echo "check_infra.sh: installing the SAM CLI into $sam_venv" >&2
+  python3 -m venv "$sam_venv"
+  "$sam_venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-sam.txt
+  cp scripts/requirements-sam.txt "$sam_venv/requirements.txt"
+fi
 
 step() { printf '\n--> %s\n' "$*"; }
 
 step "cfn-lint template.yaml"
 "$venv/bin/cfn-lint" template.yaml
+
+step "sam validate --lint template.yaml (offline: the transform and cfn-lint, no AWS calls)"
+SAM_CLI_TELEMETRY=0 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none \
+  "$sam_venv/bin/sam" validate --lint --template template.yaml --region us-east-1
 
 step "SAM listener rules = routes.json"
 "$py" scripts/check_sam_routes.py
