@@ -114,18 +114,21 @@ fn currencies_by_decimals() -> Vec<(u32, Vec<&'static str>)> {
     groups
 }
 
-/// `anyOf` tying `amount` to the minor unit of `currency` (both required).
-fn amount_fits_currency() -> Value {
-    let branches: Vec<Value> = currencies_by_decimals()
+/// The per-currency decimals rule in words, for the `amount` description.
+/// It is deliberately not a schema (`properties` beside an `anyOf` of
+/// per-currency branches): client generators turn that into unions of
+/// partial classes. This is the one place the schema is looser than the
+/// validation (a 422 names the field).
+fn decimals_rule() -> String {
+    let groups: Vec<String> = currencies_by_decimals()
         .into_iter()
-        .map(|(decimals, codes)| {
-            json!({"properties": {
-                "currency": {"enum": codes},
-                "amount": {"pattern": amount_pattern(decimals)},
-            }})
-        })
+        .filter(|(decimals, _)| *decimals != 2)
+        .map(|(decimals, codes)| format!("{decimals} for {}", codes.join(", ")))
         .collect();
-    Value::Array(branches)
+    format!(
+        "At most as many decimals as the currency's minor unit (else 422): {}; 2 for every other code.",
+        groups.join("; ")
+    )
 }
 
 fn schemas() -> Value {
@@ -137,7 +140,7 @@ fn schemas() -> Value {
     let amount = json!({
         "type": "string",
         "pattern": amount_pattern(SCALE_DIGITS),
-        "description": format!("Decimal string, > 0 and at most {MAX_MAJOR_UNITS}, with at most the currency's minor-unit digits (leading zeros allowed). Responses print exactly the minor-unit digits."),
+        "description": format!("Decimal string, > 0 and at most {MAX_MAJOR_UNITS} (leading zeros allowed). {} Responses print exactly the minor-unit digits.", decimals_rule()),
         "examples": ["12.30"],
     });
     let date = json!({
@@ -170,19 +173,8 @@ fn schemas() -> Value {
             json!({"type": "object", "additionalProperties": false, "properties": props});
         if required {
             schema["required"] = json!(["amount", "currency", "date"]);
-            schema["anyOf"] = amount_fits_currency();
         } else {
-            // When both are sent they must fit together; when one is
-            // missing, the stored one counts (not expressible here).
-            let mut branches = vec![
-                json!({"not": {"required": ["amount"]}}),
-                json!({"not": {"required": ["currency"]}}),
-            ];
-            if let Value::Array(fits) = amount_fits_currency() {
-                branches.extend(fits);
-            }
-            schema["anyOf"] = Value::Array(branches);
-            schema["description"] = json!("A JSON merge patch: members present replace, null clears an optional one. The resulting amount must fit the resulting currency's minor unit (else 422).");
+            schema["description"] = json!("A JSON merge patch: members present replace, null clears an optional one. The resulting amount must fit the resulting currency's minor unit (else 422): an amount or currency sent alone is checked against the stored one.");
         }
         schema
     };
@@ -254,7 +246,6 @@ fn schemas() -> Value {
             "additionalProperties": false,
             "required": ["amount", "currency"],
             "properties": {"amount": amount, "currency": currency},
-            "anyOf": amount_fits_currency(),
         },
         "Budget": {
             "type": "object",
@@ -405,6 +396,18 @@ fn body_of(schema: &str) -> Value {
     json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}})
 }
 
+/// A JSON merge patch body (RFC 7396). The server takes it as
+/// `application/merge-patch+json` or `application/json`; the document
+/// offers one media type, because generators given two emit broken code
+/// (openapi-python-client: a module that does not import).
+fn merge_patch_body(schema: &str) -> Value {
+    json!({
+        "required": true,
+        "description": "A JSON merge patch (RFC 7396). Sent as application/json or application/merge-patch+json; both are accepted alike.",
+        "content": body_of(schema),
+    })
+}
+
 fn path_param(name: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"},
            "description": "An id the server made; any other value is 404."})
@@ -436,8 +439,10 @@ fn replayed_header() -> Value {
            "schema": {"type": "string", "enum": ["true"]}})
 }
 
-fn filter_params() -> Vec<Value> {
-    list_params()
+/// The export's parameters: the list filters, without `limit`, and a
+/// `cursor` that comes from the previous part's `Link` header.
+fn export_params() -> Vec<Value> {
+    let mut params: Vec<Value> = list_params()
         .as_array()
         .map(|all| {
             all.iter()
@@ -445,7 +450,13 @@ fn filter_params() -> Vec<Value> {
                 .cloned()
                 .collect()
         })
-        .unwrap_or_default()
+        .unwrap_or_default();
+    for param in &mut params {
+        if param["name"] == "cursor" {
+            param["description"] = json!("The cursor of the previous part's `Link: <…>; rel=\"next\"` URL, unchanged (follow that URL rather than building one); anything else is 400.");
+        }
+    }
+    params
 }
 
 fn date_query(name: &str, description: &str) -> Value {
@@ -502,11 +513,36 @@ fn list_params() -> Value {
     ])
 }
 
+/// What an operation does, beyond its one-line summary (API.md in short).
+fn description(operation: Operation) -> &'static str {
+    match operation {
+        Operation::CreateExpense => "Stores a new expense (version 1). With an Idempotency-Key, a retry of the same body within 24 hours replays the first answer instead of storing it again.",
+        Operation::ListExpenses => "The caller's expenses matching every filter given, newest date first (ties by id, newest first), one page of at most `limit`; pass `next_cursor` as `cursor` for the next page.",
+        Operation::GetExpense => "One of the caller's expenses, with its version as the ETag.",
+        Operation::UpdateExpense => "Applies a JSON merge patch to one expense and bumps its version. With If-Match, only when the expense is still at one of the given versions (else 412).",
+        Operation::DeleteExpense => "Deletes one expense. With If-Match, only when it is still at one of the given versions (else 412).",
+        Operation::ExportExpenses => "The caller's expenses matching the filters as CSV, in parts of at most 900 KiB; a `Link` header with rel=\"next\" names the next part.",
+        Operation::ImportExpenses => "Stores every row of a CSV body (the export's format), creating the categories it names, or nothing when any row is bad (each bad row is named with its line).",
+        Operation::CreateCategory => "Creates a category; names are unique per user ignoring case.",
+        Operation::ListCategories => "Every category of the caller, by lower-cased name.",
+        Operation::GetCategory => "One of the caller's categories.",
+        Operation::UpdateCategory => "Applies a JSON merge patch to one category (its name stays unique ignoring case).",
+        Operation::DeleteCategory => "Deletes one category: its expenses become uncategorised and its budget is removed.",
+        Operation::PutBudget => "Sets the monthly budget of one category, replacing any earlier one.",
+        Operation::DeleteBudget => "Removes the monthly budget of one category.",
+        Operation::ListBudgets => "Every budget with what was spent in its category during one month, in the budget's currency, and what remains.",
+        Operation::SummaryReport => "Totals and counts of the caller's expenses per key (category, month, tag or merchant) and currency, between two optional dates, a page of groups at a time.",
+        Operation::Health => "Whether the server can serve: the database must answer; the cache may be unavailable (the API then works without it).",
+        Operation::OpenApi => "This OpenAPI 3.1 document.",
+    }
+}
+
 fn operation(route: &Route) -> Value {
     let mut responses = Map::new();
     let mut op = json!({
         "operationId": route.function,
         "summary": route.summary,
+        "description": description(route.operation),
     });
     let ok = |schema: &str, description: &str| json!({"description": description, "content": body_of(schema)});
     // Whether the operation reads a body, query parameters or an
@@ -545,11 +581,7 @@ fn operation(route: &Route) -> Value {
         }
         Operation::UpdateExpense => {
             op["parameters"] = json!([id_param(), if_match_param()]);
-            let schema = json!({"$ref": "#/components/schemas/ExpensePatch"});
-            op["requestBody"] = json!({"required": true, "content": {
-                "application/merge-patch+json": {"schema": schema},
-                "application/json": {"schema": schema},
-            }});
+            op["requestBody"] = merge_patch_body("ExpensePatch");
             let mut r = ok("Expense", "Updated");
             r["headers"] = json!({"ETag": header("\"<version>\" of the new version", true)});
             responses.insert("200".into(), r);
@@ -566,7 +598,7 @@ fn operation(route: &Route) -> Value {
             reads_input = false;
         }
         Operation::ExportExpenses => {
-            op["parameters"] = Value::Array(filter_params());
+            op["parameters"] = Value::Array(export_params());
             responses.insert("200".into(), json!({
                 "description": "A CSV part (RFC 4180, UTF-8, header row, at most 900 KiB); a `Link: <…>; rel=\"next\"` header names the next part.",
                 "headers": {
@@ -619,11 +651,7 @@ fn operation(route: &Route) -> Value {
         }
         Operation::UpdateCategory => {
             op["parameters"] = json!([id_param()]);
-            let schema = json!({"$ref": "#/components/schemas/CategoryPatch"});
-            op["requestBody"] = json!({"required": true, "content": {
-                "application/merge-patch+json": {"schema": schema},
-                "application/json": {"schema": schema},
-            }});
+            op["requestBody"] = merge_patch_body("CategoryPatch");
             responses.insert("200".into(), ok("Category", "Updated"));
             responses.insert("404".into(), problem("No such category"));
             responses.insert("409".into(), problem("The name is taken (ignoring case)"));
@@ -833,21 +861,66 @@ mod tests {
         );
         let codes = new["properties"]["currency"]["enum"].as_array().unwrap();
         assert!(codes.contains(&json!("BHD")) && !codes.contains(&json!("XAU")));
-        // Every accepted currency is in exactly one minor-unit branch.
-        let branched: usize = new["anyOf"]
+        // The per-currency decimals are stated in words, naming every
+        // currency whose minor unit is not 2.
+        let about = new["properties"]["amount"]["description"].as_str().unwrap();
+        for (decimals, group) in currencies_by_decimals() {
+            if decimals != 2 {
+                assert!(
+                    about.contains(&format!("{decimals} for {}", group.join(", "))),
+                    "{about}"
+                );
+            }
+        }
+        assert!(about.contains("0 for ") && about.contains("JPY"), "{about}");
+        let merchant = new["properties"]["merchant"]["pattern"].as_str().unwrap();
+        assert!(merchant.contains("{0,198}"), "{merchant}");
+    }
+
+    /// What breaks client generators (issue 11): `properties` beside
+    /// `anyOf`/`oneOf`, and a request body offered in two media types.
+    #[test]
+    fn is_shaped_for_client_generators() {
+        fn walk(value: &Value, at: &str) {
+            match value {
+                Value::Object(map) => {
+                    for combinator in ["anyOf", "oneOf", "allOf"] {
+                        assert!(
+                            !(map.contains_key(combinator) && map.contains_key("properties")),
+                            "{at}: properties beside {combinator}"
+                        );
+                    }
+                    for (key, inner) in map {
+                        walk(inner, &format!("{at}/{key}"));
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, at)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        walk(&doc, "#");
+        for route in ROUTES {
+            let op = &doc["paths"][route.path][route.method.as_str().to_ascii_lowercase()];
+            if let Some(content) = op["requestBody"]["content"].as_object() {
+                assert_eq!(content.len(), 1, "{}", route.function);
+            }
+            for key in ["operationId", "summary", "description"] {
+                assert!(
+                    op[key].as_str().is_some_and(|t| !t.is_empty()),
+                    "{}: {key}",
+                    route.function
+                );
+            }
+        }
+        let export = &doc["paths"]["/v1/expenses/export"]["get"]["parameters"];
+        let cursor = export
             .as_array()
             .unwrap()
             .iter()
-            .map(|b| {
-                b["properties"]["currency"]["enum"]
-                    .as_array()
-                    .unwrap()
-                    .len()
-            })
-            .sum();
-        assert_eq!(branched, codes.len());
-        let merchant = new["properties"]["merchant"]["pattern"].as_str().unwrap();
-        assert!(merchant.contains("{0,198}"), "{merchant}");
+            .find(|p| p["name"] == "cursor")
+            .unwrap();
+        assert!(cursor["description"].as_str().unwrap().contains("Link"));
     }
 
     #[test]

@@ -11,17 +11,26 @@ pub const MAX_MAJOR_UNITS: i64 = 999_999_999_999;
 /// in different currencies compare as numbers.
 pub const SCALE_DIGITS: u32 = 4;
 
+/// Codes ISO 4217 List One still lists as active that `iso_currency`
+/// marks superseded: VES (928) is listed beside its successor VED (926).
+/// A test pins every code the crate marks, so a new crate version's data
+/// is reviewed against the list before it changes what is accepted.
+const ACTIVE_THOUGH_MARKED_SUPERSEDED: &[&str] = &["VES"];
+
 /// An active ISO 4217 currency that has a numeric minor unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Currency(iso_currency::Currency);
 
 impl Currency {
     /// Accepts only upper-case, active codes with a numeric minor unit:
-    /// USD, JPY, BHD, CLF yes; XAU, XDR, XXX and withdrawn codes (HRK) no.
+    /// USD, JPY, BHD, CLF, VES and VED yes; XAU, XDR, XXX and withdrawn
+    /// codes (HRK) no.
     pub fn parse(code: &str) -> Option<Currency> {
         let currency = iso_currency::Currency::from_code(code)?;
         let exponent = currency.exponent()?;
-        if currency.is_superseded().is_some() || u32::from(exponent) > SCALE_DIGITS {
+        let withdrawn =
+            currency.is_superseded().is_some() && !ACTIVE_THOUGH_MARKED_SUPERSEDED.contains(&code);
+        if withdrawn || u32::from(exponent) > SCALE_DIGITS {
             return None;
         }
         Some(Currency(currency))
@@ -281,6 +290,28 @@ mod tests {
         assert_eq!(cur("CLF").exponent(), 4);
         let all = Currency::all_codes();
         assert!(all.contains(&"USD") && !all.contains(&"HRK") && !all.contains(&"XAU"));
+    }
+
+    #[test]
+    fn currencies_follow_iso_4217_list_one_where_the_crate_data_differs() {
+        use iso_currency::IntoEnumIterator;
+        // Every code the crate marks superseded, as of iso_currency 0.7.1:
+        // VES is active in ISO's list (beside VED); the others are withdrawn
+        // (HRK and BGN by the euro, CUC, SLL by SLE, ZWL by ZWG).
+        let mut marked: Vec<&str> = iso_currency::Currency::iter()
+            .filter(|c| c.is_superseded().is_some())
+            .map(|c| c.code())
+            .collect();
+        marked.sort_unstable();
+        assert_eq!(marked, ["BGN", "CUC", "HRK", "SLL", "VES", "ZWL"]);
+        for active in ["VES", "VED", "SLE", "ZWG", "XCG", "STN", "MRU"] {
+            assert!(Currency::parse(active).is_some(), "{active}");
+        }
+        for withdrawn in ["BGN", "CUC", "HRK", "SLL", "ZWL"] {
+            assert!(Currency::parse(withdrawn).is_none(), "{withdrawn}");
+        }
+        assert_eq!(cur("VES").exponent(), 2);
+        assert!(Currency::all_codes().contains(&"VES"));
     }
 
     #[test]
