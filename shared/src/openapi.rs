@@ -162,8 +162,10 @@ fn schemas() -> Value {
     let category_id = json!({"type": ["string", "null"], "description": "One of the caller's categories (another id is 422); null for none."});
     let writable = |required: bool| {
         let mut props = Map::new();
-        props.insert("amount".into(), amount.clone());
-        props.insert("currency".into(), currency.clone());
+        // References, not copies: generators then make one Currency type
+        // that every body and the currency filter share.
+        props.insert("amount".into(), schema_ref("Amount"));
+        props.insert("currency".into(), schema_ref("Currency"));
         props.insert("date".into(), date.clone());
         props.insert("category_id".into(), category_id.clone());
         props.insert("merchant".into(), text(MAX_MERCHANT));
@@ -245,7 +247,7 @@ fn schemas() -> Value {
             "type": "object",
             "additionalProperties": false,
             "required": ["amount", "currency"],
-            "properties": {"amount": amount, "currency": currency},
+            "properties": {"amount": schema_ref("Amount"), "currency": schema_ref("Currency")},
         },
         "Budget": {
             "type": "object",
@@ -390,6 +392,10 @@ fn problem_with_header(description: &str, header: &str, about: &str) -> Value {
     response["headers"] =
         json!({header: {"required": true, "description": about, "schema": {"type": "string"}}});
     response
+}
+
+fn schema_ref(schema: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{schema}")})
 }
 
 fn body_of(schema: &str) -> Value {
@@ -779,6 +785,7 @@ pub fn document() -> Value {
     json!({
         "openapi": "3.1.0",
         "info": {
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
             "title": "Expense Tracker API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Record expenses, organise them, and read summaries. Money is a decimal string in integer minor units; errors are RFC 9457 problem+json.",
@@ -856,14 +863,22 @@ mod tests {
         let new = &doc["components"]["schemas"]["NewExpense"];
         assert_eq!(new["additionalProperties"], false);
         assert_eq!(
-            new["properties"]["amount"]["pattern"],
-            amount_pattern(SCALE_DIGITS)
+            new["properties"]["amount"]["$ref"],
+            "#/components/schemas/Amount"
         );
-        let codes = new["properties"]["currency"]["enum"].as_array().unwrap();
+        assert_eq!(
+            new["properties"]["currency"]["$ref"],
+            "#/components/schemas/Currency"
+        );
+        let amount = &doc["components"]["schemas"]["Amount"];
+        assert_eq!(amount["pattern"], amount_pattern(SCALE_DIGITS));
+        let codes = doc["components"]["schemas"]["Currency"]["enum"]
+            .as_array()
+            .unwrap();
         assert!(codes.contains(&json!("BHD")) && !codes.contains(&json!("XAU")));
         // The per-currency decimals are stated in words, naming every
         // currency whose minor unit is not 2.
-        let about = new["properties"]["amount"]["description"].as_str().unwrap();
+        let about = amount["description"].as_str().unwrap();
         for (decimals, group) in currencies_by_decimals() {
             if decimals != 2 {
                 assert!(

@@ -1,0 +1,392 @@
+"""End-to-end scenario through the Python client generated from GET /openapi.json.
+
+Run by scripts/clients.sh, which generates the package `expense_tracker_api_client`
+with openapi-python-client, puts it on PYTHONPATH, type-checks this file with
+mypy --strict and runs it against a real server:
+
+    BASE_URL=http://127.0.0.1:PORT TOKEN=<jwt of user A> TOKEN2=<jwt of user B> python scenario.py
+
+Every call below goes through the generated, typed functions (`*.sync_detailed`)
+with the generated request models, and every answer is parsed into the
+generated response models -- except POST /v1/expenses/import, for which the
+generator makes no function at all (it skips `text/csv` request bodies with a
+warning); that one call is sent through the generated client's own httpx client
+and its answer is still parsed with the generated models.
+
+Prints one line per passed check and exits non-zero at the first failed one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import os
+import sys
+import traceback
+from collections import Counter
+from http import HTTPStatus
+from typing import Any, NoReturn, TypeVar
+
+from expense_tracker_api_client import AuthenticatedClient, Client
+from expense_tracker_api_client.api.budgets import delete_budget, list_budgets, put_budget
+from expense_tracker_api_client.api.categories import (
+    create_category,
+    delete_category,
+    get_category,
+    list_categories,
+    update_category,
+)
+from expense_tracker_api_client.api.expenses import (
+    create_expense,
+    delete_expense,
+    export_expenses,
+    get_expense,
+    list_expenses,
+    update_expense,
+)
+from expense_tracker_api_client.api.reports import summary_report
+from expense_tracker_api_client.api.service import health, openapi
+from expense_tracker_api_client.models import (
+    BudgetInput,
+    BudgetMonth,
+    Budget,
+    Category,
+    CategoryList,
+    CategoryPatch,
+    Currency,
+    Expense,
+    ExpensePage,
+    ExpensePatch,
+    Health,
+    ImportResult,
+    NewCategory,
+    NewExpense,
+    OpenapiResponse200,
+    Problem,
+    Summary,
+    SummaryReportGroupBy,
+)
+from expense_tracker_api_client.types import UNSET, Response, Unset
+
+T = TypeVar("T")
+
+BASE_URL = os.environ["BASE_URL"]
+# Operations of the document this scenario has called (checked against its paths at the end).
+called: set[str] = set()
+passed = 0
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def fail(message: str) -> NoReturn:
+    raise CheckFailed(message)
+
+
+def ok(what: str) -> None:
+    global passed
+    passed += 1
+    print(f"ok {passed} - {what}", flush=True)
+
+
+def check(condition: bool, what: str, detail: object = "") -> None:
+    if not condition:
+        fail(f"{what}: {detail}")
+    ok(what)
+
+
+def expect(operation: str, resp: Response[Any], status: int, model: type[T]) -> T:
+    """The answer has `status` and was parsed into the generated `model`."""
+    called.add(operation)
+    body = resp.content.decode("utf-8", "replace")[:500]
+    if resp.status_code != status:
+        fail(f"{operation}: expected HTTP {status}, got {int(resp.status_code)}: {body}")
+    if not isinstance(resp.parsed, model):
+        fail(f"{operation}: expected a parsed {model.__name__}, got {type(resp.parsed).__name__}: {body}")
+    return resp.parsed
+
+
+def expect_no_content(operation: str, resp: Response[Any]) -> None:
+    called.add(operation)
+    if resp.status_code != 204:
+        fail(f"{operation}: expected HTTP 204, got {int(resp.status_code)}: {resp.content[:500]!r}")
+
+
+def problem(operation: str, resp: Response[Any], status: int) -> Problem:
+    """A typed problem+json answer with `status` in both the status line and the body."""
+    p = expect(operation, resp, status, Problem)
+    if p.status != status:
+        fail(f"{operation}: problem body says status {p.status}, the response {status}")
+    if not resp.headers.get("content-type", "").startswith("application/problem+json"):
+        fail(f"{operation}: problem served as {resp.headers.get('content-type')!r}")
+    return p
+
+
+def error_fields(p: Problem) -> list[str]:
+    return [] if isinstance(p.errors, Unset) else [e.field for e in p.errors]
+
+
+def client_for(token: str) -> AuthenticatedClient:
+    return AuthenticatedClient(base_url=BASE_URL, token=token, raise_on_unexpected_status=True)
+
+
+def all_pages(client: AuthenticatedClient, **filters: Any) -> list[Expense]:
+    items: list[Expense] = []
+    cursor: str | Unset = UNSET
+    while True:
+        page = expect("list-expenses", list_expenses.sync_detailed(client=client, cursor=cursor, **filters), 200, ExpensePage)
+        items.extend(page.items)
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+def import_csv(client: AuthenticatedClient, body: str) -> Response[ImportResult | Problem]:
+    # No generated function exists for import-expenses (see the module docstring):
+    # the generated client's httpx client still carries the base URL and token.
+    raw = client.get_httpx_client().post(
+        "/v1/expenses/import", content=body.encode("utf-8"), headers={"Content-Type": "text/csv"}
+    )
+    parsed: ImportResult | Problem | None = None
+    if raw.status_code == 201:
+        parsed = ImportResult.from_dict(raw.json())
+    elif raw.headers.get("content-type", "").startswith("application/problem+json"):
+        parsed = Problem.from_dict(raw.json())
+    return Response(status_code=HTTPStatus(raw.status_code), content=raw.content, headers=raw.headers, parsed=parsed)
+
+
+def fingerprint(e: Expense) -> tuple[object, ...]:
+    """What an export/import round trip keeps (ids are new, categories matched by name)."""
+    return (e.date, e.amount, e.currency, e.merchant, e.description, tuple(e.tags))
+
+
+def main() -> None:
+    alice = client_for(os.environ["TOKEN"])
+    bob = client_for(os.environ["TOKEN2"])
+    # Same client, no Authorization header at all: the header is sent under another name.
+    anonymous = AuthenticatedClient(base_url=BASE_URL, token="none", auth_header_name="X-Not-Authorization")
+
+    # --- service ------------------------------------------------------------------
+    h = expect("health", health.sync_detailed(client=Client(base_url=BASE_URL)), 200, Health)
+    check(h.status.value == "ok" and h.checks.database.value == "ok", "health: status ok, database ok", h.to_dict())
+    doc = expect("openapi", openapi.sync_detailed(client=Client(base_url=BASE_URL)), 200, OpenapiResponse200)
+    paths: dict[str, dict[str, Any]] = doc.additional_properties["paths"]
+    operations = {op["operationId"] for item in paths.values() for op in item.values() if isinstance(op, dict) and "operationId" in op}
+    check(doc.additional_properties["openapi"] == "3.1.0" and len(operations) >= 18, "openapi.json: OpenAPI 3.1.0", sorted(operations))
+
+    # --- 401 without a token ----------------------------------------------------------
+    resp = list_expenses.sync_detailed(client=anonymous)
+    p = problem("list-expenses", resp, 401)
+    check(resp.headers.get("www-authenticate", "").startswith("Bearer"), "401 without a token, WWW-Authenticate: Bearer", dict(resp.headers))
+
+    # --- categories -------------------------------------------------------------------
+    food = expect("create-category", create_category.sync_detailed(client=alice, body=NewCategory(name="Food", color="#aa00ff")), 201, Category)
+    check(food.name == "Food" and food.color == "#aa00ff", "create category round-trips name and color", food.to_dict())
+    travel = expect("create-category", create_category.sync_detailed(client=alice, body=NewCategory(name="  Travel ")), 201, Category)
+    check(travel.name == "Travel" and travel.color is None, "create category trims the name, color defaults to null", travel.to_dict())
+    p = problem("create-category", create_category.sync_detailed(client=alice, body=NewCategory(name="fOOD")), 409)
+    ok(f"duplicate category name ignoring case is a typed 409 ({p.title})")
+    got = expect("get-category", get_category.sync_detailed(food.id, client=alice), 200, Category)
+    check(got.to_dict() == food.to_dict(), "get category equals the created one", got.to_dict())
+    trips = expect(
+        "update-category",
+        update_category.sync_detailed(travel.id, client=alice, body=CategoryPatch(name="Trips", color="#00aa11")),
+        200,
+        Category,
+    )
+    check(trips.id == travel.id and trips.name == "Trips" and trips.color == "#00aa11", "patch category renames and colours", trips.to_dict())
+    cats = expect("list-categories", list_categories.sync_detailed(client=alice), 200, CategoryList)
+    check([c.name for c in cats.items] == ["Food", "Trips"], "list categories, sorted by name", [c.name for c in cats.items])
+
+    # --- expenses: create, validation, read, isolation -----------------------------------
+    resp_e = create_expense.sync_detailed(
+        client=alice,
+        body=NewExpense(
+            amount="12.3",
+            currency=Currency.USD,
+            date=datetime.date(2026, 1, 15),
+            category_id=food.id,
+            merchant="  Corner Café  ",
+            description="Lunch",
+            tags=["team", "lunch", "team"],
+        ),
+    )
+    lunch = expect("create-expense", resp_e, 201, Expense)
+    check(
+        (lunch.amount, lunch.currency, lunch.date, lunch.category_id, lunch.merchant, lunch.description, lunch.tags, lunch.version)
+        == ("12.30", "USD", datetime.date(2026, 1, 15), food.id, "Corner Café", "Lunch", ["team", "lunch"], 1),
+        "create expense: amount printed with 2 decimals, merchant trimmed, tags deduplicated, version 1",
+        lunch.to_dict(),
+    )
+    check(
+        resp_e.headers.get("location") == f"/v1/expenses/{lunch.id}" and resp_e.headers.get("etag") == '"1"',
+        "create expense: Location and ETag headers",
+        dict(resp_e.headers),
+    )
+    p = problem(
+        "create-expense",
+        create_expense.sync_detailed(client=alice, body=NewExpense(amount="1.234", currency=Currency.USD, date=datetime.date(2026, 1, 1))),
+        422,
+    )
+    check(error_fields(p) == ["amount"], "amount 1.234 in USD is a typed 422 naming field amount", p.to_dict())
+
+    resp_g = get_expense.sync_detailed(lunch.id, client=alice)
+    got_e = expect("get-expense", resp_g, 200, Expense)
+    check(got_e.to_dict() == lunch.to_dict(), "get expense equals the created one", got_e.to_dict())
+    etag = resp_g.headers.get("etag", "")
+    check(etag == '"1"', "get expense: ETag is the version", etag)
+    problem("get-expense", get_expense.sync_detailed("0190aaaa-0000-7000-8000-000000000000", client=alice), 404)
+    ok("unknown expense id is a typed 404")
+    problem("get-expense", get_expense.sync_detailed(lunch.id, client=bob), 404)
+    ok("another user's expense is a typed 404")
+
+    # --- ETag / If-Match -------------------------------------------------------------------
+    resp_u = update_expense.sync_detailed(lunch.id, client=alice, body=ExpensePatch(amount="15", description=None), if_match=etag)
+    patched = expect("update-expense", resp_u, 200, Expense)
+    check(
+        (patched.amount, patched.description, patched.merchant, patched.version) == ("15.00", None, "Corner Café", 2),
+        "PATCH with the current If-Match: amount replaced, null clears description, version 2",
+        patched.to_dict(),
+    )
+    new_etag = resp_u.headers.get("etag", "")
+    check(new_etag == '"2"' and new_etag != etag, "PATCH answers the new ETag", new_etag)
+    problem("update-expense", update_expense.sync_detailed(lunch.id, client=alice, body=ExpensePatch(merchant="Late"), if_match=etag), 412)
+    ok("PATCH with the stale If-Match is a typed 412")
+    again = expect("get-expense", get_expense.sync_detailed(lunch.id, client=alice), 200, Expense)
+    check(again.merchant == "Corner Café" and again.version == 2, "the refused PATCH changed nothing", again.to_dict())
+
+    # --- cursors: 5 expenses, pages of 2 -------------------------------------------------------
+    created = []
+    for day in range(1, 6):
+        e = expect(
+            "create-expense",
+            create_expense.sync_detailed(
+                client=alice,
+                body=NewExpense(amount=str(day * 100), currency=Currency.JPY, date=datetime.date(2026, 2, day), merchant=f"Shop {day}", tags=["page"]),
+            ),
+            201,
+            Expense,
+        )
+        created.append(e)
+    check([e.amount for e in created] == ["100", "200", "300", "400", "500"], "5 JPY expenses created, printed without decimals", [e.amount for e in created])
+    seen: list[str] = []
+    pages = 0
+    cursor: str | Unset = UNSET
+    while True:
+        page = expect("list-expenses", list_expenses.sync_detailed(client=alice, currency=Currency.JPY, limit=2, cursor=cursor), 200, ExpensePage)
+        pages += 1
+        if len(page.items) > 2:
+            fail(f"a page of limit 2 has {len(page.items)} items")
+        seen.extend(e.id for e in page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+        if pages > 10:
+            fail("the cursor never ends")
+    check(
+        pages == 3 and seen == [e.id for e in reversed(created)],
+        "limit=2: 3 pages following next_cursor to null, each of the 5 exactly once, newest date first",
+        (pages, seen),
+    )
+
+    # --- budgets -------------------------------------------------------------------------------
+    b = expect("put-budget", put_budget.sync_detailed(food.id, client=alice, body=BudgetInput(amount="10", currency=Currency.USD)), 200, Budget)
+    check((b.category_id, b.amount, b.currency) == (food.id, "10.00", "USD"), "put budget", b.to_dict())
+    month = expect("list-budgets", list_budgets.sync_detailed(client=alice, month="2026-01"), 200, BudgetMonth)
+    items = [(i.category_id, i.amount, i.currency, i.spent, i.remaining, i.over) for i in month.items]
+    check(
+        month.month == "2026-01" and items == [(food.id, "10.00", "USD", "15.00", "-5.00", True)],
+        "list budgets for 2026-01: spent 15.00 of 10.00, remaining -5.00, over",
+        month.to_dict(),
+    )
+    p = problem("put-budget", put_budget.sync_detailed(food.id, client=alice, body=BudgetInput(amount="1.001", currency=Currency.USD)), 422)
+    check(error_fields(p) == ["amount"], "budget amount 1.001 in USD is a typed 422 naming amount", p.to_dict())
+
+    # --- the summary report totals what was created ----------------------------------------------------
+    s = expect("summary-report", summary_report.sync_detailed(client=alice), 200, Summary)
+    groups = [(g.key, g.currency, g.total, g.count) for g in s.groups]
+    check(
+        s.group_by.value == "category" and s.from_ is None and s.to is None and s.next_cursor is None
+        and groups == [(food.id, "USD", "15.00", 1), (None, "JPY", "1500", 5)],
+        "summary by category: Food 15.00 USD x1, uncategorised 1500 JPY x5",
+        s.to_dict(),
+    )
+    s = expect(
+        "summary-report",
+        summary_report.sync_detailed(client=alice, group_by=SummaryReportGroupBy.MONTH, from_=datetime.date(2026, 2, 2), to=datetime.date(2026, 2, 28)),
+        200,
+        Summary,
+    )
+    check(
+        [(g.key, g.currency, g.total, g.count) for g in s.groups] == [("2026-02", "JPY", "1400", 4)] and s.from_ == datetime.date(2026, 2, 2),
+        "summary by month from 2026-02-02: 1400 JPY x4",
+        s.to_dict(),
+    )
+    problem("summary-report", summary_report.sync_detailed(client=alice, from_=datetime.date(2026, 3, 1), to=datetime.date(2026, 2, 1)), 400)
+    ok("summary with from after to is a typed 400")
+
+    # --- export (CSV), and import it into user B's empty account ------------------------------------------
+    resp_x = export_expenses.sync_detailed(client=alice)
+    exported = expect("export-expenses", resp_x, 200, str)
+    rows = list(csv.reader(io.StringIO(exported)))
+    check(
+        rows[0] == ["id", "date", "amount", "currency", "category", "merchant", "description", "tags"] and len(rows) == 7,
+        "export: header row and 6 expenses",
+        rows,
+    )
+    check(
+        resp_x.headers.get("content-disposition", "").startswith("attachment") and "link" not in resp_x.headers,
+        "export: Content-Disposition attachment, one part",
+        dict(resp_x.headers),
+    )
+    food_row = next(r for r in rows[1:] if r[0] == lunch.id)
+    check(food_row[1:] == ["2026-01-15", "15.00", "USD", "Food", "Corner Café", "", "team;lunch"], "export row of the patched expense", food_row)
+
+    resp_i = import_csv(bob, exported)
+    imp = expect("import-expenses", resp_i, 201, ImportResult)
+    check(imp.imported == 6, "import of the export into user B: 6 imported", imp.to_dict())
+    mine = all_pages(alice)
+    theirs = all_pages(bob)
+    check(Counter(map(fingerprint, theirs)) == Counter(map(fingerprint, mine)), "B's expenses are A's expenses (new ids)", [e.to_dict() for e in theirs])
+    bob_cats = expect("list-categories", list_categories.sync_detailed(client=bob), 200, CategoryList)
+    check([c.name for c in bob_cats.items] == ["Food"], "import created B's category Food by name", bob_cats.to_dict())
+    bob_lunch = next(e for e in theirs if e.currency == "USD")
+    check(bob_lunch.category_id == bob_cats.items[0].id and set(e.id for e in theirs).isdisjoint(e.id for e in mine), "imported rows carry B's category and new ids", bob_lunch.to_dict())
+    bad = "date,amount,currency\r\n2026-01-01,1.00,USD\r\n2026-01-02,abc,USD\r\n"
+    p = problem("import-expenses", import_csv(bob, bad), 422)
+    lines = [] if isinstance(p.errors, Unset) else [(e.line, e.field) for e in p.errors]
+    check(lines == [(3, "amount")], "import with a bad row is a typed 422 naming line 3, field amount", p.to_dict())
+    check(len(all_pages(bob)) == 6, "the rejected import stored nothing")
+
+    # --- deletes ----------------------------------------------------------------------------------------------
+    expect_no_content("delete-budget", delete_budget.sync_detailed(food.id, client=alice))
+    problem("delete-budget", delete_budget.sync_detailed(food.id, client=alice), 404)
+    month = expect("list-budgets", list_budgets.sync_detailed(client=alice, month="2026-01"), 200, BudgetMonth)
+    check(month.items == [], "delete budget: 204, then 404, and the month lists none", month.to_dict())
+
+    problem("delete-expense", delete_expense.sync_detailed(lunch.id, client=alice, if_match=etag), 412)
+    ok("DELETE with the stale If-Match is a typed 412")
+    expect_no_content("delete-expense", delete_expense.sync_detailed(lunch.id, client=alice, if_match=new_etag))
+    problem("get-expense", get_expense.sync_detailed(lunch.id, client=alice), 404)
+    ok("DELETE with the current If-Match: 204, then the expense is 404")
+
+    expect_no_content("delete-category", delete_category.sync_detailed(trips.id, client=alice))
+    problem("get-category", get_category.sync_detailed(trips.id, client=alice), 404)
+    ok("delete category: 204, then 404")
+
+    # --- every operation of the document was called -------------------------------------------------------------
+    check(called == operations, "every operation of openapi.json was called", sorted(operations ^ called))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as exc:  # noqa: BLE001 -- any failure fails the scenario, with its cause
+        if not isinstance(exc, CheckFailed):
+            traceback.print_exc()
+        print(f"not ok {passed + 1} - {exc}", file=sys.stderr, flush=True)
+        print(f"python scenario: FAILED after {passed} checks", file=sys.stderr)
+        sys.exit(1)
+    print(f"python scenario: {passed} checks passed, {len(called)} operations called")

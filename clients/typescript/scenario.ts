@@ -1,0 +1,366 @@
+// End-to-end scenario through openapi-fetch, typed by generated/api.d.ts, which
+// scripts/clients.sh writes with openapi-typescript from the server's own
+// GET /openapi.json. `tsc --noEmit -p .` checks this file against those types
+// before tsx runs it against a real server:
+//
+//   BASE_URL=http://127.0.0.1:PORT TOKEN=<jwt of user A> TOKEN2=<jwt of user B> npx tsx scenario.ts
+//
+// Every request goes through the typed client (paths, parameters and bodies are
+// checked against the document; `data` and `error` are the document's response
+// schemas). Prints one line per passed check; exits non-zero at the first failure.
+import createClient, { type Client, type Middleware } from "openapi-fetch";
+import type { components, paths } from "./generated/api.js";
+
+type Expense = components["schemas"]["Expense"];
+type NewExpense = components["schemas"]["NewExpense"];
+// Patch bodies are written `satisfies ExpensePatch`: see invalid.ts for why.
+type ExpensePatch = components["schemas"]["ExpensePatch"];
+type CategoryPatch = components["schemas"]["CategoryPatch"];
+type Problem = components["schemas"]["Problem"];
+
+const BASE_URL = env("BASE_URL");
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+// --- checks ---------------------------------------------------------------------
+
+class CheckFailed extends Error {}
+let passed = 0;
+
+function ok(what: string): void {
+  passed += 1;
+  console.log(`ok ${passed} - ${what}`);
+}
+
+function check(condition: boolean, what: string, detail?: unknown): void {
+  if (!condition) throw new CheckFailed(`${what}: ${JSON.stringify(detail)}`);
+  ok(what);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+// What openapi-fetch answers: `data` on 2xx, `error` otherwise.
+type Result<D, E> = { data: D; error?: never; response: Response } | { data?: never; error: E; response: Response };
+
+/** A success with `status`; returns the typed body and the response (for headers). */
+async function expectOk<D, E>(call: Promise<Result<D, E>>, status: number): Promise<{ data: D; response: Response }> {
+  const r = await call;
+  if (r.response.status !== status || r.error !== undefined) {
+    throw new CheckFailed(`${r.response.url}: expected HTTP ${status}, got ${r.response.status}: ${JSON.stringify(r.error)}`);
+  }
+  return { data: r.data as D, response: r.response };
+}
+
+/** A typed problem+json answer with `status` in the status line and in the body. */
+async function expectProblem<D, E extends Problem>(call: Promise<Result<D, E>>, status: number): Promise<E> {
+  const r = await call;
+  if (r.response.status !== status || r.error === undefined) {
+    throw new CheckFailed(`${r.response.url}: expected a ${status} problem, got ${r.response.status}: ${JSON.stringify(r.data ?? r.error)}`);
+  }
+  const type = r.response.headers.get("content-type") ?? "";
+  if (!type.startsWith("application/problem+json")) throw new CheckFailed(`problem served as ${type}`);
+  if (r.error.status !== status) throw new CheckFailed(`problem body says ${r.error.status}, the response ${status}`);
+  return r.error;
+}
+
+const fields = (p: Problem): string[] => (p.errors ?? []).map((e) => e.field);
+
+// --- clients ----------------------------------------------------------------------
+
+// Every "METHOD /path/template" the scenario called, from openapi-fetch's schemaPath.
+const called = new Set<string>();
+const record: Middleware = {
+  onRequest({ request, schemaPath }) {
+    called.add(`${request.method.toLowerCase()} ${schemaPath}`);
+  },
+};
+
+function clientFor(token?: string): Client<paths> {
+  const client = createClient<paths>({
+    baseUrl: BASE_URL,
+    ...(token === undefined ? {} : { headers: { Authorization: `Bearer ${token}` } }),
+  });
+  client.use(record);
+  return client;
+}
+
+const alice = clientFor(env("TOKEN"));
+const bob = clientFor(env("TOKEN2"));
+const anonymous = clientFor();
+
+async function allPages(client: Client<paths>): Promise<Expense[]> {
+  const items: Expense[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const query = cursor === undefined ? {} : { cursor };
+    const { data } = await expectOk(client.GET("/v1/expenses", { params: { query } }), 200);
+    items.push(...data.items);
+    if (data.next_cursor === null) return items;
+    cursor = data.next_cursor;
+  }
+}
+
+/** POST /v1/expenses/import: the body is the document's `text/csv` string, sent as is. */
+function importCsv(client: Client<paths>, body: string) {
+  return client.POST("/v1/expenses/import", {
+    body,
+    bodySerializer: (csv: string) => csv,
+    headers: { "Content-Type": "text/csv" },
+  });
+}
+
+// What an export/import round trip keeps (ids are new, categories are matched by name).
+const fingerprint = (e: Expense) => JSON.stringify([e.date, e.amount, e.currency, e.merchant, e.description, e.tags]);
+const multiset = (xs: string[]) => JSON.stringify([...xs].sort());
+
+async function main(): Promise<void> {
+  // --- service ----------------------------------------------------------------------
+  const health = (await expectOk(anonymous.GET("/health"), 200)).data;
+  check(health.status === "ok" && health.checks.database === "ok", "health: status ok, database ok", health);
+  const doc = (await expectOk(anonymous.GET("/openapi.json"), 200)).data as {
+    openapi: string;
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const operations = new Set<string>();
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const method of ["get", "put", "post", "delete", "patch"]) if (item[method]) operations.add(`${method} ${path}`);
+  }
+  check(doc.openapi === "3.1.0" && operations.size >= 18, "openapi.json: OpenAPI 3.1.0", [...operations]);
+
+  // --- 401 without a token ------------------------------------------------------------
+  {
+    const r = await anonymous.GET("/v1/expenses");
+    await expectProblem(Promise.resolve(r), 401);
+    check((r.response.headers.get("www-authenticate") ?? "").startsWith("Bearer"), "401 without a token, WWW-Authenticate: Bearer");
+  }
+
+  // --- categories -----------------------------------------------------------------------
+  const food = (await expectOk(alice.POST("/v1/categories", { body: { name: "Food", color: "#aa00ff" } }), 201)).data;
+  check(food.name === "Food" && food.color === "#aa00ff", "create category round-trips name and color", food);
+  const travel = (await expectOk(alice.POST("/v1/categories", { body: { name: "  Travel " } }), 201)).data;
+  check(travel.name === "Travel" && travel.color === null, "create category trims the name, color defaults to null", travel);
+  const dup = await expectProblem(alice.POST("/v1/categories", { body: { name: "fOOD" } }), 409);
+  ok(`duplicate category name ignoring case is a typed 409 (${dup.title})`);
+  const gotCat = (await expectOk(alice.GET("/v1/categories/{id}", { params: { path: { id: food.id } } }), 200)).data;
+  check(same(gotCat, food), "get category equals the created one", gotCat);
+  const trips = (
+    await expectOk(
+      alice.PATCH("/v1/categories/{id}", { params: { path: { id: travel.id } }, body: { name: "Trips", color: "#00aa11" } satisfies CategoryPatch }),
+      200,
+    )
+  ).data;
+  check(trips.id === travel.id && trips.name === "Trips" && trips.color === "#00aa11", "patch category renames and colours", trips);
+  const cats = (await expectOk(alice.GET("/v1/categories"), 200)).data;
+  check(same(cats.items.map((c) => c.name), ["Food", "Trips"]), "list categories, sorted by name", cats);
+
+  // --- expenses: create, validation, read, isolation --------------------------------------
+  const created = await expectOk(
+    alice.POST("/v1/expenses", {
+      body: {
+        amount: "12.3",
+        currency: "USD",
+        date: "2026-01-15",
+        category_id: food.id,
+        merchant: "  Corner Café  ",
+        description: "Lunch",
+        tags: ["team", "lunch", "team"],
+      },
+    }),
+    201,
+  );
+  const lunch = created.data;
+  check(
+    same(
+      [lunch.amount, lunch.currency, lunch.date, lunch.category_id, lunch.merchant, lunch.description, lunch.tags, lunch.version],
+      ["12.30", "USD", "2026-01-15", food.id, "Corner Café", "Lunch", ["team", "lunch"], 1],
+    ),
+    "create expense: amount printed with 2 decimals, merchant trimmed, tags deduplicated, version 1",
+    lunch,
+  );
+  check(
+    created.response.headers.get("location") === `/v1/expenses/${lunch.id}` && created.response.headers.get("etag") === '"1"',
+    "create expense: Location and ETag headers",
+    Object.fromEntries(created.response.headers),
+  );
+  const bad = await expectProblem(alice.POST("/v1/expenses", { body: { amount: "1.234", currency: "USD", date: "2026-01-01" } }), 422);
+  check(same(fields(bad), ["amount"]), "amount 1.234 in USD is a typed 422 naming field amount", bad);
+
+  const got = await expectOk(alice.GET("/v1/expenses/{id}", { params: { path: { id: lunch.id } } }), 200);
+  check(same(got.data, lunch), "get expense equals the created one", got.data);
+  const etag = got.response.headers.get("etag") ?? "";
+  check(etag === '"1"', "get expense: ETag is the version", etag);
+  await expectProblem(alice.GET("/v1/expenses/{id}", { params: { path: { id: "0190aaaa-0000-7000-8000-000000000000" } } }), 404);
+  ok("unknown expense id is a typed 404");
+  await expectProblem(bob.GET("/v1/expenses/{id}", { params: { path: { id: lunch.id } } }), 404);
+  ok("another user's expense is a typed 404");
+
+  // --- ETag / If-Match ---------------------------------------------------------------------
+  const patched = await expectOk(
+    alice.PATCH("/v1/expenses/{id}", {
+      params: { path: { id: lunch.id }, header: { "If-Match": etag } },
+      body: { amount: "15", description: null } satisfies ExpensePatch,
+    }),
+    200,
+  );
+  check(
+    same([patched.data.amount, patched.data.description, patched.data.merchant, patched.data.version], ["15.00", null, "Corner Café", 2]),
+    "PATCH with the current If-Match: amount replaced, null clears description, version 2",
+    patched.data,
+  );
+  const newEtag = patched.response.headers.get("etag") ?? "";
+  check(newEtag === '"2"', "PATCH answers the new ETag", newEtag);
+  await expectProblem(
+    alice.PATCH("/v1/expenses/{id}", { params: { path: { id: lunch.id }, header: { "If-Match": etag } }, body: { merchant: "Late" } satisfies ExpensePatch }),
+    412,
+  );
+  ok("PATCH with the stale If-Match is a typed 412");
+  const again = (await expectOk(alice.GET("/v1/expenses/{id}", { params: { path: { id: lunch.id } } }), 200)).data;
+  check(again.merchant === "Corner Café" && again.version === 2, "the refused PATCH changed nothing", again);
+
+  // --- cursors: 5 expenses, pages of 2 -------------------------------------------------------
+  const five: Expense[] = [];
+  for (let day = 1; day <= 5; day++) {
+    const body: NewExpense = { amount: String(day * 100), currency: "JPY", date: `2026-02-0${day}`, merchant: `Shop ${day}`, tags: ["page"] };
+    five.push((await expectOk(alice.POST("/v1/expenses", { body }), 201)).data);
+  }
+  check(same(five.map((e) => e.amount), ["100", "200", "300", "400", "500"]), "5 JPY expenses created, printed without decimals");
+  const seen: string[] = [];
+  let pages = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const query = { currency: "JPY", limit: 2, ...(cursor === undefined ? {} : { cursor }) } as const;
+    const page = (await expectOk(alice.GET("/v1/expenses", { params: { query } }), 200)).data;
+    pages += 1;
+    if (page.items.length > 2) throw new CheckFailed(`a page of limit 2 has ${page.items.length} items`);
+    seen.push(...page.items.map((e) => e.id));
+    if (page.next_cursor === null) break;
+    cursor = page.next_cursor;
+    if (pages > 10) throw new CheckFailed("the cursor never ends");
+  }
+  check(
+    pages === 3 && same(seen, five.map((e) => e.id).reverse()),
+    "limit=2: 3 pages following next_cursor to null, each of the 5 exactly once, newest date first",
+    [pages, seen],
+  );
+
+  // --- budgets -------------------------------------------------------------------------------
+  const budget = (
+    await expectOk(alice.PUT("/v1/budgets/{category_id}", { params: { path: { category_id: food.id } }, body: { amount: "10", currency: "USD" } }), 200)
+  ).data;
+  check(same([budget.category_id, budget.amount, budget.currency], [food.id, "10.00", "USD"]), "put budget", budget);
+  const month = (await expectOk(alice.GET("/v1/budgets", { params: { query: { month: "2026-01" } } }), 200)).data;
+  check(
+    month.month === "2026-01" &&
+      same(
+        month.items.map((i) => [i.category_id, i.amount, i.currency, i.spent, i.remaining, i.over]),
+        [[food.id, "10.00", "USD", "15.00", "-5.00", true]],
+      ),
+    "list budgets for 2026-01: spent 15.00 of 10.00, remaining -5.00, over",
+    month,
+  );
+  const badBudget = await expectProblem(
+    alice.PUT("/v1/budgets/{category_id}", { params: { path: { category_id: food.id } }, body: { amount: "1.001", currency: "USD" } }),
+    422,
+  );
+  check(same(fields(badBudget), ["amount"]), "budget amount 1.001 in USD is a typed 422 naming amount", badBudget);
+
+  // --- the summary report totals what was created ----------------------------------------------------
+  const byCategory = (await expectOk(alice.GET("/v1/reports/summary"), 200)).data;
+  check(
+    byCategory.group_by === "category" &&
+      byCategory.from === null &&
+      byCategory.to === null &&
+      byCategory.next_cursor === null &&
+      same(
+        byCategory.groups.map((g) => [g.key, g.currency, g.total, g.count]),
+        [
+          [food.id, "USD", "15.00", 1],
+          [null, "JPY", "1500", 5],
+        ],
+      ),
+    "summary by category: Food 15.00 USD x1, uncategorised 1500 JPY x5",
+    byCategory,
+  );
+  const byMonth = (
+    await expectOk(alice.GET("/v1/reports/summary", { params: { query: { group_by: "month", from: "2026-02-02", to: "2026-02-28" } } }), 200)
+  ).data;
+  check(
+    byMonth.from === "2026-02-02" && same(byMonth.groups.map((g) => [g.key, g.currency, g.total, g.count]), [["2026-02", "JPY", "1400", 4]]),
+    "summary by month from 2026-02-02: 1400 JPY x4",
+    byMonth,
+  );
+  await expectProblem(alice.GET("/v1/reports/summary", { params: { query: { from: "2026-03-01", to: "2026-02-01" } } }), 400);
+  ok("summary with from after to is a typed 400");
+
+  // --- export (CSV), and import it into user B's empty account ------------------------------------------
+  const exported = await expectOk(alice.GET("/v1/expenses/export", { parseAs: "text" }), 200);
+  const csv: string = exported.data;
+  const lines = csv.split("\r\n").filter((l) => l !== "");
+  check(lines[0] === "id,date,amount,currency,category,merchant,description,tags" && lines.length === 7, "export: header row and 6 expenses", lines);
+  check(
+    (exported.response.headers.get("content-disposition") ?? "").startsWith("attachment") && !exported.response.headers.has("link"),
+    "export: Content-Disposition attachment, one part",
+  );
+  const row = lines.find((l) => l.startsWith(`${lunch.id},`));
+  check(row === `${lunch.id},2026-01-15,15.00,USD,Food,Corner Café,,team;lunch`, "export row of the patched expense", row);
+
+  const imported = (await expectOk(importCsv(bob, csv), 201)).data;
+  check(imported.imported === 6, "import of the export into user B: 6 imported", imported);
+  const mine = await allPages(alice);
+  const theirs = await allPages(bob);
+  check(multiset(theirs.map(fingerprint)) === multiset(mine.map(fingerprint)), "B's expenses are A's expenses (new ids)", theirs);
+  const bobCats = (await expectOk(bob.GET("/v1/categories"), 200)).data;
+  check(same(bobCats.items.map((c) => c.name), ["Food"]), "import created B's category Food by name", bobCats);
+  const bobLunch = theirs.find((e) => e.currency === "USD");
+  const mineIds = new Set(mine.map((e) => e.id));
+  check(
+    bobLunch?.category_id === bobCats.items[0]?.id && theirs.every((e) => !mineIds.has(e.id)),
+    "imported rows carry B's category and new ids",
+    bobLunch,
+  );
+  const rejected = await expectProblem(importCsv(bob, "date,amount,currency\r\n2026-01-01,1.00,USD\r\n2026-01-02,abc,USD\r\n"), 422);
+  check(
+    same((rejected.errors ?? []).map((e) => [e.line, e.field]), [[3, "amount"]]),
+    "import with a bad row is a typed 422 naming line 3, field amount",
+    rejected,
+  );
+  check((await allPages(bob)).length === 6, "the rejected import stored nothing");
+
+  // --- deletes ----------------------------------------------------------------------------------------------
+  const foodBudget = { params: { path: { category_id: food.id } } };
+  await expectOk(alice.DELETE("/v1/budgets/{category_id}", foodBudget), 204);
+  await expectProblem(alice.DELETE("/v1/budgets/{category_id}", foodBudget), 404);
+  const after = (await expectOk(alice.GET("/v1/budgets", { params: { query: { month: "2026-01" } } }), 200)).data;
+  check(after.items.length === 0, "delete budget: 204, then 404, and the month lists none", after);
+
+  await expectProblem(alice.DELETE("/v1/expenses/{id}", { params: { path: { id: lunch.id }, header: { "If-Match": etag } } }), 412);
+  ok("DELETE with the stale If-Match is a typed 412");
+  await expectOk(alice.DELETE("/v1/expenses/{id}", { params: { path: { id: lunch.id }, header: { "If-Match": newEtag } } }), 204);
+  await expectProblem(alice.GET("/v1/expenses/{id}", { params: { path: { id: lunch.id } } }), 404);
+  ok("DELETE with the current If-Match: 204, then the expense is 404");
+
+  await expectOk(alice.DELETE("/v1/categories/{id}", { params: { path: { id: trips.id } } }), 204);
+  await expectProblem(alice.GET("/v1/categories/{id}", { params: { path: { id: trips.id } } }), 404);
+  ok("delete category: 204, then 404");
+
+  // --- every operation of the document was called -------------------------------------------------------------
+  const missing = [...operations].filter((o) => !called.has(o));
+  const extra = [...called].filter((o) => !operations.has(o));
+  check(missing.length === 0 && extra.length === 0, "every operation of openapi.json was called", { missing, extra });
+}
+
+main().then(
+  () => console.log(`typescript scenario: ${passed} checks passed, ${called.size} operations called`),
+  (err: unknown) => {
+    if (!(err instanceof CheckFailed)) console.error(err);
+    console.error(`not ok ${passed + 1} - ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`typescript scenario: FAILED after ${passed} checks`);
+    process.exit(1);
+  },
+);
