@@ -231,8 +231,11 @@ provider_block() { # [alias]
   skip_metadata_api_check     = true
   s3_use_path_style           = true
   # An unimplemented call answers 500, which the SDK would retry 25 times
-  # with backoff (an hour): fail fast instead.
-  max_retries = 1
+  # with backoff (an hour): fail within seconds instead. Not 1 (no retry):
+  # the emulator sometimes drops a kept-alive connection mid-answer ("use of
+  # closed network connection" in GetWebACL failed a CI run), which one
+  # retry absorbs.
+  max_retries = 3
 
   endpoints {
 HCL
