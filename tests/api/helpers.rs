@@ -166,10 +166,37 @@ impl Drop for TestDb {
             let mut conn = mysql_async::Conn::new(opts)
                 .await
                 .map_err(|e| e.to_string())?;
-            conn.query_drop(format!("DROP DATABASE IF EXISTS `{name}`"))
+            // A connection of this test left inside a transaction holds
+            // metadata locks that DROP DATABASE would wait for without end
+            // (lock_wait_timeout defaults to a year): wait a while, then end
+            // this test's own connections and drop it, reporting the leak.
+            conn.query_drop("SET SESSION lock_wait_timeout = 30")
                 .await
                 .map_err(|e| e.to_string())?;
-            conn.disconnect().await.map_err(|e| e.to_string())
+            let drop_it = format!("DROP DATABASE IF EXISTS `{name}`");
+            let leak = match conn.query_drop(&drop_it).await {
+                Ok(()) => None,
+                Err(e) => {
+                    let holders: Vec<u64> = conn
+                        .exec(
+                            "SELECT id FROM information_schema.processlist \
+                             WHERE db = ? AND id <> CONNECTION_ID()",
+                            (&name,),
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    for id in &holders {
+                        let _ = conn.query_drop(format!("KILL CONNECTION {id}")).await;
+                    }
+                    conn.query_drop(&drop_it).await.map_err(|e| e.to_string())?;
+                    Some(format!(
+                        "{e}; ended {} connections of the test",
+                        holders.len()
+                    ))
+                }
+            };
+            conn.disconnect().await.map_err(|e| e.to_string())?;
+            leak.map_or(Ok(()), Err)
         });
         if let Err(e) = dropped {
             eprintln!("could not drop test database {}: {e}", self.name);

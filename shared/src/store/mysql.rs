@@ -250,12 +250,22 @@ impl MysqlBackend {
 
     /// Check the pool's connection first (see `conn`); the transaction
     /// then takes that same, most recently returned, connection.
+    ///
+    /// The start runs in a task of its own, and the time budget only stops
+    /// waiting for it: cancelling `start_transaction` between sending
+    /// START TRANSACTION and reading its answer would return the connection
+    /// to the pool with the server's transaction open (mysql_async does not
+    /// know of it yet, so nothing rolls it back), holding metadata locks and
+    /// swallowing the next autocommit statements. Left to finish, a late
+    /// transaction is dropped unused, which rolls it back.
     async fn start(&self, opts: TxOpts) -> Result<Box<dyn Tx>, StoreError> {
         drop(self.conn().await?);
         let pool = self.current_pool().await?;
-        let tx = tokio::time::timeout(self.connect_timeout, pool.start_transaction(opts))
+        let starting = tokio::spawn(async move { pool.start_transaction(opts).await });
+        let tx = tokio::time::timeout(self.connect_timeout, starting)
             .await
             .map_err(|_| StoreError::Unavailable("timed out connecting to MySQL".into()))?
+            .map_err(|e| StoreError::Internal(format!("starting a transaction: {e}")))?
             .map_err(classify)?;
         Ok(Box::new(MysqlTx(tx)))
     }
