@@ -14,23 +14,13 @@
 # The pinned tools live in a virtualenv reused across runs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/venv.sh
 
 venv="${INFRA_VENV:-$HOME/.cache/expense-tracker/infra-venv}"
-stamp="$venv/requirements.txt"
-if ! cmp -s scripts/requirements-infra.txt "$stamp" 2>/dev/null; then
-  echo "check_infra.sh: installing $(grep -cv '^#' scripts/requirements-infra.txt) pinned tools into $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-infra.txt
-  cp scripts/requirements-infra.txt "$stamp"
-fi
+ensure_venv "$venv" scripts/requirements-infra.txt
 py="$venv/bin/python"
 sam_venv="${SAM_VENV:-$HOME/.cache/expense-tracker/sam-venv}"
-if ! cmp -s scripts/requirements-sam.txt "$sam_venv/requirements.txt" 2>/dev/null; then
-  echo "check_infra.sh: installing the SAM CLI into $sam_venv" >&2
-  python3 -m venv "$sam_venv"
-  "$sam_venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-sam.txt
-  cp scripts/requirements-sam.txt "$sam_venv/requirements.txt"
-fi
+ensure_venv "$sam_venv" scripts/requirements-sam.txt
 
 step() { printf '\n--> %s\n' "$*"; }
 

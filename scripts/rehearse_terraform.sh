@@ -23,6 +23,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
+source scripts/lib/venv.sh
 
 # ------------------------------------------------------- EMULATOR LIMITS
 # What moto 5.2.1 cannot do, each seen failing (error text in
@@ -138,14 +139,7 @@ log() { printf '%s\n' "rehearse_terraform: $*" >&2; }
 die() { log "$*"; exit 1; }
 
 venv=${MOTO_VENV:-$HOME/.cache/expense-tracker/moto-venv}
-stamp=$venv/requirements.txt
-if ! cmp -s scripts/requirements-moto.txt "$stamp" 2>/dev/null; then
-  log "installing scripts/requirements-moto.txt into $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-moto.txt
-  cp scripts/requirements-moto.txt "$stamp"
-fi
+ensure_venv "$venv" scripts/requirements-moto.txt
 py=$venv/bin/python
 
 work=$(mktemp -d)

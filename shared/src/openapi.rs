@@ -219,7 +219,7 @@ fn schemas() -> Value {
             "additionalProperties": false,
             "required": ["items", "next_cursor"],
             "properties": {
-                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Expense"}},
+                "items": {"type": "array", "items": schema_ref("Expense")},
                 "next_cursor": {"type": ["string", "null"]},
             },
         },
@@ -241,7 +241,7 @@ fn schemas() -> Value {
             "type": "object",
             "additionalProperties": false,
             "required": ["items"],
-            "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Category"}}},
+            "properties": {"items": {"type": "array", "items": schema_ref("Category")}},
         },
         "BudgetInput": {
             "type": "object",
@@ -382,7 +382,7 @@ fn category_body(required: bool) -> Value {
 fn problem(description: &str) -> Value {
     json!({
         "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {"application/problem+json": {"schema": schema_ref("Problem")}},
     })
 }
 
@@ -399,7 +399,7 @@ fn schema_ref(schema: &str) -> Value {
 }
 
 fn body_of(schema: &str) -> Value {
-    json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}})
+    json!({"application/json": {"schema": schema_ref(schema)}})
 }
 
 /// A JSON merge patch body (RFC 7396). The server takes it as
@@ -488,7 +488,7 @@ fn list_params() -> Value {
         ),
         query(
             "currency",
-            json!({"$ref": "#/components/schemas/Currency"}),
+            schema_ref("Currency"),
             "Expenses in this currency. Indexed (when neither tag nor category_id is also given): a page costs the same however deep."
         ),
         query(
@@ -706,11 +706,14 @@ fn operation(route: &Route) -> Value {
         }
         Operation::Health => {
             responses.insert("200".into(), ok("Health", "Healthy"));
-            responses.insert("503".into(), json!({
-                "description": "The database is unreachable, or the server is draining",
-                "headers": {"Retry-After": header("Seconds to wait", true)},
-                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Unhealthy"}}},
-            }));
+            responses.insert(
+                "503".into(),
+                json!({
+                    "description": "The database is unreachable, or the server is draining",
+                    "headers": {"Retry-After": header("Seconds to wait", true)},
+                    "content": {"application/problem+json": {"schema": schema_ref("Unhealthy")}},
+                }),
+            );
             reads_input = false;
         }
         Operation::OpenApi => {
