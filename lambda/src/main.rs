@@ -2,7 +2,16 @@
 //! `Handler` setting (`_HANDLER`) chooses what it serves; see
 //! `shared::lambda`.
 
+use std::process::ExitCode;
+
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::main().await
+async fn main() -> ExitCode {
+    match shared::lambda::main().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Lambda keeps stderr in the function's log group.
+            eprintln!("bootstrap: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -3,7 +3,6 @@
 //! (the Kubernetes migration Job); `server token --user NAME` mints a local
 //! token.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,9 +16,10 @@ use rand::Rng;
 
 use shared::app::App;
 use shared::auth::{mint_hs256, AuthSettings};
-use shared::config::{Config, Runtime};
+use shared::config::{Config, ConfigError, Runtime};
 use shared::http::problem::ApiError;
 use shared::http::{Scope, MAX_BODY_BYTES};
+use shared::start::StartError;
 
 const USAGE: &str = "usage: server [serve] | server migrate | server backfill | server token --user NAME [--hours N]";
 const DEMO_USER: &str = "demo-user";
@@ -27,25 +27,29 @@ const DEMO_USER: &str = "demo-user";
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        None | Some("serve") => serve().await,
-        Some("migrate") => migrate().await,
-        Some("backfill") => backfill().await,
-        Some("token") => token(&args[1..]),
-        Some(_) => Err(USAGE.to_owned()),
+    let result = match Config::from_env(Runtime::Server) {
+        Err(e) => Err(e.into()),
+        Ok(config) => {
+            shared::telemetry::init(&config.log);
+            match args.first().map(String::as_str) {
+                None | Some("serve") => serve(config).await,
+                Some("migrate") => migrate(&config).await,
+                Some("backfill") => backfill(&config).await,
+                Some("token") => token(&config, &args[1..]),
+                Some(_) => Err(StartError::Usage(USAGE)),
+            }
+        }
     };
-    if let Err(message) = result {
-        eprintln!("server: {message}");
+    if let Err(e) = result {
+        eprintln!("server: {e}");
         std::process::exit(1);
     }
 }
 
 /// `server migrate`: provisions the database users (on RDS, when
 /// configured) and applies pending migrations, then exits.
-async fn migrate() -> Result<(), String> {
-    shared::telemetry::init();
-    let config = Config::from_env(Runtime::Server)?;
-    let applied = shared::jobs::prepare_database(&config).await?;
+async fn migrate(config: &Config) -> Result<(), StartError> {
+    let applied = shared::jobs::prepare_database(config).await?;
     println!("applied {applied} migration(s)");
     Ok(())
 }
@@ -53,10 +57,8 @@ async fn migrate() -> Result<(), String> {
 /// `server backfill`: recomputes the report rollups and the tag rows'
 /// dates from the expenses, then switches reports and tag pages to them.
 /// Run it once a rollout has finished (no older pod serves).
-async fn backfill() -> Result<(), String> {
-    shared::telemetry::init();
-    let config = Config::from_env(Runtime::Server)?;
-    let done = shared::app::backfill(&config).await?;
+async fn backfill(config: &Config) -> Result<(), StartError> {
+    let done = shared::app::backfill(config).await?;
     println!(
         "backfilled {} user(s), {} month(s)",
         done.users, done.months
@@ -65,56 +67,36 @@ async fn backfill() -> Result<(), String> {
 }
 
 /// `server token --user NAME [--hours N]`: an HS256 token from JWT_SECRET.
-fn token(args: &[String]) -> Result<(), String> {
+fn token(config: &Config, args: &[String]) -> Result<(), StartError> {
     let mut user = None;
     let mut hours = 24u64;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         match (flag.as_str(), rest.next()) {
             ("--user", Some(value)) => user = Some(value.clone()),
-            ("--hours", Some(value)) => hours = value.parse().map_err(|_| USAGE.to_owned())?,
-            _ => return Err(USAGE.to_owned()),
+            ("--hours", Some(value)) => {
+                hours = value.parse().map_err(|_| StartError::Usage(USAGE))?
+            }
+            _ => return Err(StartError::Usage(USAGE)),
         }
     }
-    let user = user.ok_or(USAGE)?;
-    let secret = std::env::var("JWT_SECRET").map_err(|_| "JWT_SECRET is not set".to_owned())?;
+    let user = user.ok_or(StartError::Usage(USAGE))?;
+    let Some(AuthSettings::Hs256 { secret }) = &config.auth else {
+        return Err(ConfigError::Needs {
+            name: "server token",
+            needs: "JWT_SECRET",
+        }
+        .into());
+    };
     println!(
         "{}",
-        mint_hs256(&secret, &user, Duration::from_secs(hours * 3600))?
+        mint_hs256(secret, &user, Duration::from_secs(hours * 3600))?
     );
     Ok(())
 }
 
-/// Where to listen: `HOST` (default 0.0.0.0 when tokens are verified,
-/// else 127.0.0.1) and `PORT` (default 8080; 0 picks a free port).
-fn listen_address(token_configured: bool) -> Result<SocketAddr, String> {
-    let default_host = if token_configured {
-        "0.0.0.0"
-    } else {
-        "127.0.0.1"
-    };
-    let host = std::env::var("HOST").unwrap_or_else(|_| default_host.to_owned());
-    let ip: IpAddr = host
-        .parse()
-        .map_err(|_| format!("HOST is not an IP address: {host:?}"))?;
-    let port: u16 = match std::env::var("PORT") {
-        Ok(p) => p
-            .parse()
-            .map_err(|_| format!("PORT is not a port number: {p:?}"))?,
-        Err(_) => 8080,
-    };
-    if !token_configured && !ip.is_loopback() {
-        return Err(format!(
-            "refusing to listen on {ip} without token verification: set JWT_SECRET or JWT_JWKS_URL"
-        ));
-    }
-    Ok(SocketAddr::new(ip, port))
-}
-
-async fn serve() -> Result<(), String> {
-    shared::telemetry::init();
-    let mut config = Config::from_env(Runtime::Server)?;
-    let address = listen_address(config.auth.is_some())?;
+async fn serve(mut config: Config) -> Result<(), StartError> {
+    let address = config.listen_address()?;
     let mut demo_secret = None;
     if config.auth.is_none() {
         // Loopback only (checked above): a secret for this run alone.
@@ -129,22 +111,20 @@ async fn serve() -> Result<(), String> {
         demo_secret = Some(secret);
     }
     let app = Arc::new(App::build(&config).await?);
-    if std::env::var("MIGRATE_ON_START").map_or(true, |v| v != "false") {
+    if config.server.migrate_on_start {
         let applied = migrate_with_retries(&app).await?;
         tracing::info!(applied, "migrations applied");
         // This process is the only one serving (MIGRATE_ON_START is for
         // single-instance runs), so no older release writes any more.
-        let done = app
-            .store
-            .backfill()
-            .await
-            .map_err(|e| format!("backfill failed: {e}"))?;
+        let done = app.store.backfill().await?;
         tracing::info!(users = done.users, months = done.months, "backfilled");
     }
     let listener = tokio::net::TcpListener::bind(address)
         .await
-        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
-    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|source| StartError::Listen { address, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| StartError::Listen { address, source })?;
     if let Some(secret) = demo_secret {
         let token = mint_hs256(&secret, DEMO_USER, Duration::from_secs(24 * 3600))?;
         println!("No JWT_SECRET or JWT_JWKS_URL set: listening on loopback only with a secret made for this run.");
@@ -154,7 +134,10 @@ async fn serve() -> Result<(), String> {
     // Test harnesses wait for this exact line.
     println!("listening on http://{bound}");
     tokio::spawn(purge_periodically(Arc::clone(&app)));
-    let timing = ShutdownTiming::from_env()?;
+    // SIGTERM (Kubernetes): SHUTDOWN_DELAY_SECONDS of answering 503 on
+    // /health while still serving, then at most SHUTDOWN_TIMEOUT_SECONDS
+    // for requests in flight.
+    let (delay, timeout) = (config.server.shutdown_delay, config.server.shutdown_timeout);
     let (stopped_accepting, mut stopping) = tokio::sync::watch::channel(false);
     let draining = Arc::clone(&app);
     let stop = async move {
@@ -163,10 +146,10 @@ async fn serve() -> Result<(), String> {
         // Kubernetes endpoints take a moment to stop sending.
         draining.start_draining();
         tracing::info!(
-            delay_s = timing.delay.as_secs(),
+            delay_s = delay.as_secs(),
             "draining: /health now answers 503"
         );
-        tokio::time::sleep(timing.delay).await;
+        tokio::time::sleep(delay).await;
         tracing::info!("no longer accepting connections; finishing requests in flight");
         let _ = stopped_accepting.send(true);
     };
@@ -174,39 +157,14 @@ async fn serve() -> Result<(), String> {
     let serving = axum::serve(listener, router).with_graceful_shutdown(stop);
     let deadline = async {
         let _ = stopping.changed().await;
-        tokio::time::sleep(timing.timeout).await;
+        tokio::time::sleep(timeout).await;
     };
     tokio::select! {
-        served = serving => served.map_err(|e| e.to_string())?,
+        served = serving => served.map_err(StartError::Serve)?,
         () = deadline => tracing::warn!("requests still in flight after the shutdown timeout; exiting"),
     }
     tracing::info!("drained; bye");
     Ok(())
-}
-
-/// SIGTERM handling (Kubernetes): `SHUTDOWN_DELAY_SECONDS` (default 0) of
-/// answering 503 on /health while still serving, then at most
-/// `SHUTDOWN_TIMEOUT_SECONDS` (default 20) for requests in flight.
-struct ShutdownTiming {
-    delay: Duration,
-    timeout: Duration,
-}
-
-impl ShutdownTiming {
-    fn from_env() -> Result<ShutdownTiming, String> {
-        let seconds = |name: &str, default: u64| match std::env::var(name) {
-            Ok(v) => v
-                .trim()
-                .parse::<u64>()
-                .map(Duration::from_secs)
-                .map_err(|_| format!("{name} is not a number of seconds: {v:?}")),
-            Err(_) => Ok(Duration::from_secs(default)),
-        };
-        Ok(ShutdownTiming {
-            delay: seconds("SHUTDOWN_DELAY_SECONDS", 0)?,
-            timeout: seconds("SHUTDOWN_TIMEOUT_SECONDS", 20)?,
-        })
-    }
 }
 
 /// How often the server deletes expired idempotency keys (Lambda
@@ -225,7 +183,7 @@ async fn purge_periodically(app: Arc<App>) {
 }
 
 /// Migrations wait for the database a little (it may start alongside us).
-async fn migrate_with_retries(app: &App) -> Result<usize, String> {
+async fn migrate_with_retries(app: &App) -> Result<usize, StartError> {
     let mut attempt = 1;
     loop {
         match app.store.migrate().await {
@@ -235,7 +193,7 @@ async fn migrate_with_retries(app: &App) -> Result<usize, String> {
                 tokio::time::sleep(Duration::from_secs(2)).await;
                 attempt += 1;
             }
-            Err(e) => return Err(format!("migrations failed: {e}")),
+            Err(e) => return Err(e.into()),
         }
     }
 }

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use crate::auth::Verifier;
 use crate::cache::Cache;
 use crate::config::{Config, DatabaseSettings};
+use crate::start::StartError;
 use crate::store::{DynStore, SqlStore};
 
 pub struct App {
@@ -27,14 +28,14 @@ pub struct App {
 impl App {
     /// Builds the app. Token verification must be configured by now (the
     /// server makes up a secret for loopback-only runs before calling this).
-    pub async fn build(config: &Config) -> Result<App, String> {
+    pub async fn build(config: &Config) -> Result<App, StartError> {
         // One TLS crypto provider for the whole process (MySQL, Redis,
         // JWKS): two linked providers would make rustls refuse to choose.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let auth = config
             .auth
             .as_ref()
-            .ok_or("token verification is not configured: set JWT_SECRET or JWT_JWKS_URL")?;
+            .ok_or(StartError::NoTokenVerification)?;
         let store = open_store(&config.database).await?;
         // The database connects while the rest is set up and the first
         // event is fetched.
@@ -71,22 +72,15 @@ impl App {
     }
 }
 
-pub async fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String> {
+pub async fn open_store(settings: &DatabaseSettings) -> Result<DynStore, StartError> {
     Ok(match settings {
         #[cfg(feature = "sqlite")]
         DatabaseSettings::Sqlite(path) => {
-            Arc::new(SqlStore::sqlite(path, crate::config::DB_STATEMENT_TIMEOUT).map_err(|e| e.to_string())?)
+            Arc::new(SqlStore::sqlite(path, crate::config::DB_STATEMENT_TIMEOUT)?)
         }
         #[cfg(not(feature = "sqlite"))]
-        DatabaseSettings::Sqlite(_) => {
-            return Err(
-                "this build has no SQLite (Lambda builds use MySQL only): set DATABASE_URL to a mysql:// URL, or build with the sqlite feature"
-                    .into(),
-            )
-        }
-        DatabaseSettings::Mysql(mysql) => {
-            Arc::new(SqlStore::mysql(mysql).await.map_err(|e| e.to_string())?)
-        }
+        DatabaseSettings::Sqlite(_) => return Err(StartError::NoSqlite),
+        DatabaseSettings::Mysql(mysql) => Arc::new(SqlStore::mysql(mysql).await?),
     })
 }
 
@@ -94,14 +88,14 @@ pub async fn open_store(settings: &DatabaseSettings) -> Result<DynStore, String>
 /// reports and tag pages to them: the last step of a deployment
 /// (`server backfill`, or the `migrate` function invoked with
 /// `{"backfill": true}`).
-pub async fn backfill(config: &Config) -> Result<crate::store::Backfill, String> {
+pub async fn backfill(config: &Config) -> Result<crate::store::Backfill, StartError> {
     let store = open_store(&config.database).await?;
-    store.backfill().await.map_err(|e| e.to_string())
+    Ok(store.backfill().await?)
 }
 
 /// Applies pending migrations to the configured database: what the
 /// `migrate` function and `server` (on start) run.
-pub async fn migrate(config: &Config) -> Result<usize, String> {
+pub async fn migrate(config: &Config) -> Result<usize, StartError> {
     let store = open_store(&config.database).await?;
-    store.migrate().await.map_err(|e| e.to_string())
+    Ok(store.migrate().await?)
 }

@@ -13,6 +13,7 @@ use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::domain::UserId;
+use crate::start::StartError;
 
 /// How tokens are checked.
 #[derive(Clone, Debug)]
@@ -81,17 +82,13 @@ impl Verifier {
     /// Builds the verifier; for a JWKS, starts fetching the key set in the
     /// background (needs a Tokio runtime). A failure is logged; a token
     /// then fetches again, rate-limited as for an unknown `kid`.
-    pub fn new(settings: &AuthSettings) -> Result<Verifier, String> {
+    pub fn new(settings: &AuthSettings) -> Result<Verifier, StartError> {
         match settings {
-            AuthSettings::Hs256 { secret } => {
-                if secret.len() < 16 {
-                    return Err("JWT_SECRET must be at least 16 characters".into());
-                }
-                Ok(Verifier {
-                    kind: VerifierKind::Hs256(DecodingKey::from_secret(secret.as_bytes())),
-                    validation: validation(Algorithm::HS256, None, None),
-                })
-            }
+            // Its length was checked with the configuration.
+            AuthSettings::Hs256 { secret } => Ok(Verifier {
+                kind: VerifierKind::Hs256(DecodingKey::from_secret(secret.as_bytes())),
+                validation: validation(Algorithm::HS256, None, None),
+            }),
             AuthSettings::Jwks {
                 url,
                 issuer,
@@ -100,8 +97,7 @@ impl Verifier {
             } => {
                 let http = reqwest::Client::builder()
                     .timeout(Duration::from_secs(5))
-                    .build()
-                    .map_err(|e| e.to_string())?;
+                    .build()?;
                 let keys = Arc::new(JwksKeys {
                     url: url.clone(),
                     http,
@@ -111,10 +107,11 @@ impl Verifier {
                     fetching: Default::default(),
                 });
                 // Taken before the task starts, so the first token waits
-                // for this fetch instead of starting a second one.
+                // for this fetch instead of starting a second one (the
+                // mutex was made above: no one else can hold it yet).
                 let turn = Arc::clone(&keys.fetching)
                     .try_lock_owned()
-                    .map_err(|e| e.to_string())?;
+                    .expect("a new mutex is free");
                 let loading = Arc::clone(&keys);
                 tokio::spawn(async move {
                     if let Err(e) = loading.fetch().await {
@@ -190,18 +187,16 @@ impl JwksKeys {
             .ok_or_else(|| AuthError::Invalid("unknown signing key".into()))
     }
 
-    async fn fetch(&self) -> Result<(), String> {
+    async fn fetch(&self) -> Result<(), reqwest::Error> {
         *self.last_fetch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         let set: JwkSet = self
             .http
             .get(&self.url)
             .send()
             .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| e.to_string())?
+            .and_then(|r| r.error_for_status())?
             .json()
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
             let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk))
@@ -216,7 +211,7 @@ impl JwksKeys {
 }
 
 /// Mints an HS256 token for local use (`server token`), valid `ttl`.
-pub fn mint_hs256(secret: &str, user: &str, ttl: Duration) -> Result<String, String> {
+pub fn mint_hs256(secret: &str, user: &str, ttl: Duration) -> Result<String, StartError> {
     #[derive(serde::Serialize)]
     struct Minted<'a> {
         sub: &'a str,
@@ -234,7 +229,7 @@ pub fn mint_hs256(secret: &str, user: &str, ttl: Duration) -> Result<String, Str
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
-    .map_err(|e| e.to_string())
+    .map_err(StartError::from)
 }
 
 #[cfg(test)]

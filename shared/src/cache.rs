@@ -25,6 +25,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
 use crate::domain::UserId;
+use crate::secrets::SecretError;
+use crate::start::StartError;
 
 /// The longest an entry may live: the bound on stale reads when Redis
 /// fails in the middle of an invalidation.
@@ -101,7 +103,7 @@ impl Cache {
     /// Checks the settings now; with `auth_secret_arn`, the AUTH token is
     /// read from Secrets Manager by the first attempt to connect, in the
     /// background, so a cold start's first response never waits for it.
-    pub fn new(mut settings: CacheSettings) -> Result<Cache, String> {
+    pub fn new(mut settings: CacheSettings) -> Result<Cache, StartError> {
         // The URL and the CA bundle are the operator's to fix: refuse to
         // start with bad ones.
         let client = make_client(&settings, None)?;
@@ -162,7 +164,7 @@ impl Cache {
                     Ok(Err(e)) => Err(format!("cannot connect to Redis: {e}")),
                     Err(_) => Err("connecting to Redis timed out".to_owned()),
                 },
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             };
             match made {
                 Ok(manager) => *lock(&link.manager) = Some(manager),
@@ -359,13 +361,9 @@ fn entry_key(user_key: &str, name: &str) -> String {
 fn make_client(
     settings: &CacheSettings,
     auth_token: Option<&str>,
-) -> Result<redis::Client, String> {
+) -> Result<redis::Client, StartError> {
     use redis::IntoConnectionInfo;
-    let mut info = settings
-        .url
-        .as_str()
-        .into_connection_info()
-        .map_err(|e| e.to_string())?;
+    let mut info = settings.url.as_str().into_connection_info()?;
     if let Some(token) = auth_token {
         let redis = info.redis_settings().clone().set_password(token);
         info = info.set_redis_settings(redis);
@@ -373,8 +371,11 @@ fn make_client(
     match &settings.ca_bundle {
         None => redis::Client::open(info),
         Some(path) => {
-            let root_cert = std::fs::read(path)
-                .map_err(|e| format!("REDIS_CA_BUNDLE {}: {e}", path.display()))?;
+            let root_cert = std::fs::read(path).map_err(|source| StartError::File {
+                name: "REDIS_CA_BUNDLE",
+                path: path.clone(),
+                source,
+            })?;
             let certificates = redis::TlsCertificates {
                 client_tls: None,
                 root_cert: Some(root_cert),
@@ -382,7 +383,7 @@ fn make_client(
             redis::Client::build_with_tls(info, certificates)
         }
     }
-    .map_err(|e| e.to_string())
+    .map_err(StartError::from)
 }
 
 /// How long reading the AUTH token from Secrets Manager may take.
@@ -393,14 +394,14 @@ const SECRET_WAIT: Duration = Duration::from_secs(5);
 async fn client_for(
     made: &tokio::sync::OnceCell<redis::Client>,
     settings: &CacheSettings,
-) -> Result<redis::Client, String> {
+) -> Result<redis::Client, StartError> {
     made.get_or_try_init(|| async {
         let token = match &settings.auth_secret_arn {
             None => None,
             Some(arn) => Some(
                 tokio::time::timeout(SECRET_WAIT, crate::secrets::redis_auth_token(arn))
                     .await
-                    .map_err(|_| format!("reading secret {arn} timed out"))??,
+                    .map_err(|_| SecretError::TimedOut(arn.clone()))??,
             ),
         };
         make_client(settings, token.as_deref())

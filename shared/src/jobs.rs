@@ -20,14 +20,11 @@ use mysql_async::OptsBuilder;
 use crate::config::{Config, DatabaseSettings};
 use crate::provision::{provision_users, DbUser};
 use crate::secrets::{read_secret, secret_field};
+use crate::start::StartError;
 use crate::store::iam::{PasswordSource, RdsIamTokens};
 use crate::store::mysql::tls_opts;
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-async fn user_from_secret(arn: &str) -> Result<DbUser, String> {
+async fn user_from_secret(arn: &str) -> Result<DbUser, StartError> {
     let secret = read_secret(arn).await?;
     Ok(DbUser {
         name: secret_field(&secret, &["username"]),
@@ -36,31 +33,26 @@ async fn user_from_secret(arn: &str) -> Result<DbUser, String> {
 }
 
 /// Step 1, when configured.
-async fn provision(config: &Config) -> Result<(), String> {
-    let Some(master_arn) = env("DB_MASTER_SECRET_ARN") else {
+async fn provision(config: &Config) -> Result<(), StartError> {
+    let Some(provision) = &config.provision else {
         return Ok(());
     };
     let DatabaseSettings::Mysql(settings) = &config.database else {
-        return Err("DB_MASTER_SECRET_ARN needs a mysql:// DATABASE_URL".into());
+        return Err(StartError::ProvisionWithoutMysql);
     };
-    let database = mysql_async::Opts::from_url(&settings.url)
-        .map_err(|e| e.to_string())?
+    let database = mysql_async::Opts::from_url(&settings.url)?
         .db_name()
-        .ok_or("DATABASE_URL names no database")?
+        .ok_or(StartError::NoDatabaseName)?
         .to_owned();
-    let master = user_from_secret(&master_arn).await?;
-    let master_name = env("DB_MASTER_USERNAME").unwrap_or(master.name);
-    let app =
-        user_from_secret(&env("APP_DB_SECRET_ARN").ok_or("APP_DB_SECRET_ARN is not set")?).await?;
-    let migrator = user_from_secret(
-        &env("MIGRATOR_DB_SECRET_ARN").ok_or("MIGRATOR_DB_SECRET_ARN is not set")?,
-    )
-    .await?;
-    let (proxy_host, port, _) = settings.endpoint().map_err(|e| e.to_string())?;
-    let host = env("DB_MASTER_HOST").unwrap_or(proxy_host);
+    let master = user_from_secret(&provision.master_secret_arn).await?;
+    let master_name = provision.master_username.clone().unwrap_or(master.name);
+    let app = user_from_secret(&provision.app_secret_arn).await?;
+    let migrator = user_from_secret(&provision.migrator_secret_arn).await?;
+    let (proxy_host, port, _) = settings.endpoint()?;
+    let host = provision.master_host.clone().unwrap_or(proxy_host);
     let password = if settings.iam_auth {
         let tokens = RdsIamTokens::from_environment(&host, port, &master_name);
-        tokens.password().await.map_err(|e| e.to_string())?
+        tokens.password().await?
     } else {
         master.password
     };
@@ -71,14 +63,12 @@ async fn provision(config: &Config) -> Result<(), String> {
         .pass(Some(password))
         .ssl_opts(tls_opts(settings.ca_bundle.as_deref()))
         .enable_cleartext_plugin(settings.iam_auth);
-    provision_users(opts.into(), &database, &app, &migrator)
-        .await
-        .map_err(|e| e.to_string())
+    Ok(provision_users(opts.into(), &database, &app, &migrator).await?)
 }
 
 /// Provisions the users (on RDS) and applies pending migrations; returns
 /// how many were applied.
-pub async fn prepare_database(config: &Config) -> Result<usize, String> {
+pub async fn prepare_database(config: &Config) -> Result<usize, StartError> {
     provision(config).await?;
     crate::app::migrate(config).await
 }

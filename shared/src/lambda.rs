@@ -17,6 +17,7 @@ use crate::config::{Config, DatabaseSettings, Runtime};
 use crate::domain::now_micros;
 use crate::http::routes::{Operation, FALLBACK_FUNCTION, MIGRATE_FUNCTION, PURGE_FUNCTION};
 use crate::http::{Scope, MAX_BODY_BYTES};
+use crate::start::StartError;
 
 /// Serves one Lambda request (the function's handler; tests call it with
 /// events decoded by `lambda_http::request::from_str`).
@@ -86,17 +87,6 @@ impl Handler {
             )),
         })
     }
-
-    pub fn from_env() -> Result<Handler, StartError> {
-        Handler::named(std::env::var("_HANDLER").ok().as_deref())
-    }
-}
-
-/// Why a Lambda process could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("unknown handler {0:?}: set the function's Handler to a function name of routes.json, {FALLBACK_FUNCTION}, {MIGRATE_FUNCTION} or {PURGE_FUNCTION}")]
-    UnknownHandler(String),
 }
 
 /// The whole `main` of the `bootstrap` binary. Under a Lambda runtime
@@ -104,13 +94,13 @@ pub enum StartError {
 /// container is retired; from a shell, `migrate` and `purge-idempotency`
 /// run once (`bootstrap migrate`, or `_HANDLER=migrate bootstrap`).
 pub async fn main() -> Result<(), lambda_http::Error> {
-    crate::telemetry::init();
-    let from_shell = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none();
+    let config = Config::from_env(Runtime::Lambda)?;
+    crate::telemetry::init(&config.log);
+    let from_shell = !config.lambda_runtime;
     let handler = match std::env::args().nth(1) {
         Some(name) if from_shell => Handler::named(Some(&name))?,
-        _ => Handler::from_env()?,
+        _ => Handler::named(config.handler.as_deref())?,
     };
-    let config = Config::from_env(Runtime::Lambda)?;
     match handler {
         Handler::Requests(scope) => serve(&config, scope).await,
         Handler::Migrate if from_shell => {

@@ -13,5 +13,6 @@ pub mod lambda;
 pub mod openapi;
 pub mod provision;
 pub mod secrets;
+pub mod start;
 pub mod store;
 pub mod telemetry;

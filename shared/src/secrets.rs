@@ -15,8 +15,21 @@ pub fn secret_field(secret: &str, fields: &[&str]) -> String {
     }
 }
 
+/// Why a secret could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("cannot read secret {arn}: {reason}")]
+    Unreadable { arn: String, reason: String },
+    #[error("secret {0} has no string value")]
+    NotText(String),
+    #[error("secret {0} holds no AUTH token")]
+    NoToken(String),
+    #[error("reading secret {0} timed out")]
+    TimedOut(String),
+}
+
 /// Reads a secret's string value with the process's AWS credentials.
-pub async fn read_secret(arn: &str) -> Result<String, String> {
+pub async fn read_secret(arn: &str) -> Result<String, SecretError> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let client = aws_sdk_secretsmanager::Client::new(&sdk);
     let value = client
@@ -24,20 +37,24 @@ pub async fn read_secret(arn: &str) -> Result<String, String> {
         .secret_id(arn)
         .send()
         .await
-        .map_err(|e| format!("cannot read secret {arn}: {e}"))?;
+        .map_err(|e| SecretError::Unreadable {
+            arn: arn.to_owned(),
+            // The SDK's own text of it, with the service's error code.
+            reason: aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+        })?;
     value
         .secret_string()
         .map(str::to_owned)
-        .ok_or_else(|| format!("secret {arn} has no string value"))
+        .ok_or_else(|| SecretError::NotText(arn.to_owned()))
 }
 
 /// The ElastiCache AUTH token: the secret's text or its `auth_token` /
 /// `password` field.
-pub async fn redis_auth_token(arn: &str) -> Result<String, String> {
+pub async fn redis_auth_token(arn: &str) -> Result<String, SecretError> {
     let secret = read_secret(arn).await?;
     let token = secret_field(&secret, &["auth_token", "password"]);
     if token.is_empty() {
-        return Err(format!("secret {arn} holds no AUTH token"));
+        return Err(SecretError::NoToken(arn.to_owned()));
     }
     Ok(token)
 }

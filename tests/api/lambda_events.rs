@@ -4,11 +4,11 @@
 
 use serde_json::Value;
 use shared::app::App;
-use shared::auth::AuthSettings;
-use shared::config::{Config, DatabaseSettings};
+use shared::config::{Config, Runtime};
 use shared::http::routes::{FALLBACK_FUNCTION, MIGRATE_FUNCTION, PURGE_FUNCTION, ROUTES};
 use shared::http::Scope;
 use shared::lambda::Handler;
+use shared::start::StartError;
 
 /// The secret the fixtures' tokens are signed with (events/README.md).
 const FIXTURE_SECRET: &str = "events-fixture-secret";
@@ -19,13 +19,12 @@ const FIXTURE_IDS: [&str; 2] = [
 ];
 
 async fn app() -> App {
-    let config = Config {
-        database: DatabaseSettings::Sqlite(":memory:".into()),
-        cache: None,
-        auth: Some(AuthSettings::Hs256 {
-            secret: FIXTURE_SECRET.into(),
-        }),
-    };
+    let config = Config::from_lookup(Runtime::Lambda, &|name| match name {
+        "DATABASE_URL" => Some("sqlite::memory:".into()),
+        "JWT_SECRET" => Some(FIXTURE_SECRET.into()),
+        _ => None,
+    })
+    .expect("the fixtures' configuration");
     let app = App::build(&config).await.expect("app builds");
     app.store.migrate().await.expect("migrations apply");
     app
@@ -215,14 +214,17 @@ fn every_function_has_an_event_fixture() {
 
 #[tokio::test]
 async fn a_function_will_not_start_without_token_verification() {
-    let config = Config {
-        database: DatabaseSettings::Sqlite(":memory:".into()),
-        cache: None,
-        auth: None,
-    };
+    let config = Config::from_lookup(Runtime::Lambda, &|name| {
+        (name == "DATABASE_URL").then(|| "sqlite::memory:".to_owned())
+    })
+    .expect("a configuration without token settings");
     let refused = App::build(&config)
         .await
         .err()
         .expect("no app without auth");
-    assert!(refused.contains("JWT_SECRET"), "{refused}");
+    assert!(
+        matches!(refused, StartError::NoTokenVerification),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("JWT_SECRET"), "{refused}");
 }

@@ -33,6 +33,52 @@ fn refuses_to_listen_beyond_loopback_without_token_verification() {
     assert!(stderr.contains("refusing"), "{stderr}");
 }
 
+/// Every subcommand reads the one configuration first: a bad value stops
+/// it before it touches anything, with the variable named on stderr.
+#[test]
+fn a_bad_setting_stops_every_subcommand_naming_the_variable() {
+    let cases = [
+        ("PORT", "http", "PORT is not valid: \"http\""),
+        ("MIGRATE_ON_START", "no", "MIGRATE_ON_START is not valid"),
+        ("LOG_FORMAT", "yaml", "LOG_FORMAT is not valid"),
+        (
+            "JWT_SECRET",
+            "short",
+            "JWT_SECRET must be at least 16 characters",
+        ),
+        (
+            "DATABASE_URL",
+            "postgres://h/db",
+            "DATABASE_URL is not valid",
+        ),
+    ];
+    for (name, value, message) in cases {
+        for subcommand in [&["serve"][..], &["migrate"], &["token", "--user", "u"]] {
+            let output = server_command()
+                .env("DATABASE_URL", "sqlite::memory:")
+                .env(name, value)
+                .args(subcommand)
+                .output()
+                .expect("the server binary runs");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(
+                output.status.code(),
+                Some(1),
+                "{name}={value} {subcommand:?}: {stderr}"
+            );
+            assert!(stderr.starts_with("server: "), "{stderr}");
+            assert!(
+                stderr.contains(message),
+                "{name}={value} {subcommand:?}: {stderr}"
+            );
+            assert!(
+                !stderr.contains(value) || name != "JWT_SECRET",
+                "the secret is shown: {stderr}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn without_configuration_it_prints_a_working_demo_token() {
     let app = spawn_app(
