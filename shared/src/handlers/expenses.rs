@@ -79,9 +79,14 @@ pub async fn get(app: &App, user: &UserId, id: &str) -> HandlerResult {
         to_json_bytes(&expense.view())
     })
     .await?;
-    let view: ExpenseView =
+    // Only the version, for the ETag: a cached body is not parsed whole.
+    #[derive(serde::Deserialize)]
+    struct Version {
+        version: i64,
+    }
+    let Version { version } =
         serde_json::from_slice(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(expense_response(StatusCode::OK, body, view.version))
+    Ok(expense_response(StatusCode::OK, body, version))
 }
 
 /// Parses the list query of `GET /v1/expenses` (and of the export).
