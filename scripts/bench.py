@@ -201,7 +201,7 @@ def wrk(label, port, requests, connections, seconds, workdir, lean=False):
     if lean:
         [(method, path, headers, body)] = requests
         lines = [f"wrk.method = {lua_string(method)}", f"wrk.path = {lua_string(path)}"]
-        lines += [f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()]
+        lines += [f"wrk.headers[ {lua_string(k)} ] = {lua_string(v)}" for k, v in headers.items()]
         if body is not None:
             lines.append(f"wrk.body = {lua_string(body)}")
         counters = WRK_STATUS_ERRORS
