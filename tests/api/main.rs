@@ -1,7 +1,7 @@
 //! Black-box HTTP end-to-end tests of the `server` binary: each test starts
 //! its own server process against a fresh database (MariaDB unless said)
 //! and, where it asks for one, a private Redis key prefix, then talks to it
-//! over HTTP only. See `helpers.rs` for the harness and the environment
+//! over HTTP only. See `helpers/` for the harness and the environment
 //! variables it reads (`TEST_DATABASE_URL`, `TEST_REDIS_URL`).
 
 mod helpers;
