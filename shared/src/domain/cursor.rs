@@ -30,12 +30,12 @@ impl Cursor {
         let raw = String::from_utf8(bytes).ok()?;
         let mut parts = raw.split('|');
         let (prefix, date, id) = (parts.next()?, parts.next()?, parts.next()?);
-        if prefix != PREFIX || parts.next().is_some() || !super::is_id(id) {
+        if prefix != PREFIX || parts.next().is_some() {
             return None;
         }
         let cursor = Cursor {
             date: parse_date(date)?,
-            id: id.to_owned(),
+            id: super::Id::parse(id)?.into_string(),
         };
         // Canonical form only: re-encoding must give back the same text.
         (cursor.encode() == text).then_some(cursor)

@@ -244,8 +244,9 @@ fn parse_fields(
             // Only the shape of a server-made id can name a category; the
             // store is never asked about anything else (a non-ASCII text
             // cannot even be compared with the ASCII id column on MySQL).
-            Some(id) if !super::is_id(id) => Err(UNKNOWN_CATEGORY.to_owned()),
-            Some(id) => Ok(Some(id.to_owned())),
+            Some(id) => super::Id::parse(id)
+                .map(|id| Some(id.into_string()))
+                .ok_or_else(|| UNKNOWN_CATEGORY.to_owned()),
             None => Err("must be a string or null".to_owned()),
         },
     );

@@ -7,7 +7,7 @@ use time::Date;
 use super::cursor::Cursor;
 use super::money::{parse_scaled_bound, Currency};
 use super::text::{fold, format_date, parse_date};
-use super::FieldError;
+use super::{FieldError, Id};
 
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 200;
@@ -18,7 +18,11 @@ pub const MAX_QUERY_TEXT: usize = 2000;
 pub enum CategoryFilter {
     /// `category_id=none`: uncategorised expenses.
     None,
-    Id(String),
+    Id(Id),
+    /// A `category_id` that is not the shape of a server-made id: it names
+    /// no category, and is never sent to the store (where MySQL cannot
+    /// compare non-ASCII text with the ASCII id column).
+    NoSuchCategory,
 }
 
 /// Filters, all combined with AND.
@@ -37,12 +41,9 @@ pub struct ExpenseFilter {
 }
 
 impl ExpenseFilter {
-    /// Whether no expense can match: a `category_id` that is not the shape
-    /// of a server-made id names no category (and is never sent to the
-    /// store, where MySQL cannot compare non-ASCII text with the ASCII id
-    /// column).
+    /// Whether no expense can match (see `CategoryFilter::NoSuchCategory`).
     pub fn matches_nothing(&self) -> bool {
-        matches!(&self.category, Some(CategoryFilter::Id(id)) if !super::is_id(id))
+        self.category == Some(CategoryFilter::NoSuchCategory)
     }
 }
 
@@ -114,7 +115,7 @@ impl ListQuery {
         }
         filter.category = get("category_id").map(|v| match v {
             "none" => CategoryFilter::None,
-            id => CategoryFilter::Id(id.to_owned()),
+            id => Id::parse(id).map_or(CategoryFilter::NoSuchCategory, CategoryFilter::Id),
         });
         filter.tag = get("tag").map(|v| super::text::clean(v).to_owned());
         if let Some(code) = get("currency") {

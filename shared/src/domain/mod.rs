@@ -46,15 +46,45 @@ impl UserId {
     }
 }
 
-/// Server-made ids: UUIDv7, so that ordering by id is ordering by creation.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
+/// An id of the shape this server makes (a lower-case, hyphenated UUID),
+/// parsed once where it enters: from a path, a body, a query or a cursor.
+/// A value of this type never needs checking again.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Id(String);
+
+impl Id {
+    /// A new id: UUIDv7, so that ordering by id is ordering by creation.
+    pub fn generate() -> Id {
+        Id(uuid::Uuid::now_v7().to_string())
+    }
+
+    /// `None` for anything but the exact form this server writes (an
+    /// upper-case or brace-wrapped UUID names nothing here).
+    pub fn parse(text: &str) -> Option<Id> {
+        let well_formed = text.len() == 36
+            && uuid::Uuid::try_parse(text).is_ok_and(|u| u.hyphenated().to_string() == text);
+        well_formed.then(|| Id(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
-/// Whether `text` has the shape of an id this server makes.
-pub fn is_id(text: &str) -> bool {
-    text.len() == 36
-        && uuid::Uuid::try_parse(text).is_ok_and(|u| u.hyphenated().to_string() == text)
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A new id in its stored form.
+pub fn new_id() -> String {
+    Id::generate().into_string()
 }
 
 /// Current time as microseconds since the Unix epoch, the stored form.
@@ -71,4 +101,30 @@ pub fn format_timestamp(micros: i64) -> String {
         .ok()
         .and_then(|t| t.format(format).ok())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Id;
+
+    #[test]
+    fn ids_parse_only_in_the_form_the_server_writes() {
+        let made = Id::generate();
+        assert_eq!(Id::parse(made.as_str()), Some(made.clone()));
+        let text = made.to_string();
+        for other in [
+            text.to_uppercase(),
+            format!("{{{text}}}"),
+            text.replace('-', ""),
+            format!("urn:uuid:{text}"),
+            format!(" {text}"),
+            text[..35].to_owned(),
+            "none".to_owned(),
+            String::new(),
+            // 36 bytes, not ASCII: never reaches MySQL's ASCII id column.
+            "é".repeat(18),
+        ] {
+            assert_eq!(Id::parse(&other), None, "{other:?}");
+        }
+    }
 }

@@ -8,13 +8,14 @@ use serde_json::Value;
 
 use super::expenses::bad_query;
 use super::{
-    cached, empty, invalidate, json, json_body, json_bytes, to_json_bytes, HandlerResult, JSON,
+    cached, empty, existing, invalidate, json, json_body, json_bytes, to_json_bytes, HandlerResult,
+    JSON,
 };
 use crate::app::App;
 use crate::domain::budget::{Budget, BudgetStatus, BudgetStatusView, YearMonth};
 use crate::domain::expense::unknown_fields;
 use crate::domain::money::{Currency, Money};
-use crate::domain::{format_timestamp, is_id, now_micros, FieldError, UserId};
+use crate::domain::{format_timestamp, now_micros, FieldError, Id, UserId};
 use crate::http::problem::ApiError;
 use crate::http::request::query_pairs;
 
@@ -62,17 +63,15 @@ fn parse_budget(body: &serde_json::Map<String, Value>) -> Result<Money, Vec<Fiel
 pub async fn put(
     app: &App,
     user: &UserId,
-    category_id: &str,
+    category_id: Option<&Id>,
     request: Request<Bytes>,
 ) -> HandlerResult {
     let body = json_body(&request, &[JSON])?;
     let money = parse_budget(&body).map_err(ApiError::Invalid)?;
-    if !is_id(category_id) {
-        return Err(ApiError::NotFound);
-    }
+    let category_id = existing(category_id)?;
     let now = now_micros();
     let budget = Budget {
-        category_id: category_id.to_owned(),
+        category_id: category_id.to_string(),
         money,
         created_at: now,
         updated_at: now,
@@ -95,8 +94,9 @@ pub async fn put(
     )
 }
 
-pub async fn delete(app: &App, user: &UserId, category_id: &str) -> HandlerResult {
-    if !is_id(category_id) || !app.store.delete_budget(user, category_id).await? {
+pub async fn delete(app: &App, user: &UserId, category_id: Option<&Id>) -> HandlerResult {
+    let category_id = existing(category_id)?;
+    if !app.store.delete_budget(user, category_id.as_str()).await? {
         return Err(ApiError::NotFound);
     }
     invalidate(app, user).await;

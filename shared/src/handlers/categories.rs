@@ -5,12 +5,12 @@ use http::{Request, StatusCode};
 use serde::Serialize;
 
 use super::{
-    cached, empty, invalidate, json, json_body, json_bytes, to_json_bytes, with_location,
+    cached, empty, existing, invalidate, json, json_body, json_bytes, to_json_bytes, with_location,
     HandlerResult, JSON, MERGE_PATCH,
 };
 use crate::app::App;
 use crate::domain::category::{parse_fields, Category, CategoryView};
-use crate::domain::{is_id, new_id, now_micros, UserId};
+use crate::domain::{new_id, now_micros, Id, UserId};
 use crate::http::problem::ApiError;
 use crate::store::StoreError;
 
@@ -62,21 +62,23 @@ pub async fn list(app: &App, user: &UserId) -> HandlerResult {
     Ok(json_bytes(StatusCode::OK, body))
 }
 
-async fn find(app: &App, user: &UserId, id: &str) -> Result<Category, ApiError> {
-    if !is_id(id) {
-        return Err(ApiError::NotFound);
-    }
+async fn find(app: &App, user: &UserId, id: Option<&Id>) -> Result<Category, ApiError> {
     app.store
-        .get_category(user, id)
+        .get_category(user, existing(id)?.as_str())
         .await?
         .ok_or(ApiError::NotFound)
 }
 
-pub async fn get(app: &App, user: &UserId, id: &str) -> HandlerResult {
+pub async fn get(app: &App, user: &UserId, id: Option<&Id>) -> HandlerResult {
     json(StatusCode::OK, &find(app, user, id).await?.view())
 }
 
-pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>) -> HandlerResult {
+pub async fn update(
+    app: &App,
+    user: &UserId,
+    id: Option<&Id>,
+    request: Request<Bytes>,
+) -> HandlerResult {
     let body = json_body(&request, &[JSON, MERGE_PATCH])?;
     let current = find(app, user, id).await?;
     let (name, color) = parse_fields(&body, Some(&current)).map_err(ApiError::Invalid)?;
@@ -98,8 +100,13 @@ pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>)
     json(StatusCode::OK, &updated.view())
 }
 
-pub async fn delete(app: &App, user: &UserId, id: &str) -> HandlerResult {
-    if !is_id(id) || !app.store.delete_category(user, id, now_micros()).await? {
+pub async fn delete(app: &App, user: &UserId, id: Option<&Id>) -> HandlerResult {
+    let id = existing(id)?;
+    if !app
+        .store
+        .delete_category(user, id.as_str(), now_micros())
+        .await?
+    {
         return Err(ApiError::NotFound);
     }
     invalidate(app, user).await;

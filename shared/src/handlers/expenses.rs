@@ -7,13 +7,13 @@ use serde::Serialize;
 
 use super::idempotency::Claim;
 use super::{
-    cached, empty, invalidate, json_body, json_bytes, to_json_bytes, with_location, HandlerResult,
-    JSON, MERGE_PATCH,
+    cached, empty, existing, invalidate, json_body, json_bytes, to_json_bytes, with_location,
+    HandlerResult, JSON, MERGE_PATCH,
 };
 use crate::app::App;
 use crate::domain::expense::{apply_patch, parse_new, Expense, ExpenseView};
 use crate::domain::filter::ListQuery;
-use crate::domain::{is_id, new_id, now_micros, FieldError, UserId};
+use crate::domain::{new_id, now_micros, FieldError, Id, UserId};
 use crate::http::problem::ApiError;
 use crate::http::request::{query_pairs, IfMatch};
 use crate::store::{cursor_after, WriteOutcome};
@@ -66,14 +66,12 @@ pub async fn create(
     Ok(Claim::mark_completed(response, claim.is_some()))
 }
 
-pub async fn get(app: &App, user: &UserId, id: &str) -> HandlerResult {
-    if !is_id(id) {
-        return Err(ApiError::NotFound);
-    }
+pub async fn get(app: &App, user: &UserId, id: Option<&Id>) -> HandlerResult {
+    let id = existing(id)?;
     let body = cached(app, user, &format!("expense:{id}"), || async {
         let expense = app
             .store
-            .get_expense(user, id)
+            .get_expense(user, id.as_str())
             .await?
             .ok_or(ApiError::NotFound)?;
         to_json_bytes(&expense.view())
@@ -150,12 +148,15 @@ async fn current_if_match(
     Ok(current)
 }
 
-pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>) -> HandlerResult {
+pub async fn update(
+    app: &App,
+    user: &UserId,
+    id: Option<&Id>,
+    request: Request<Bytes>,
+) -> HandlerResult {
     let patch = json_body(&request, &[JSON, MERGE_PATCH])?;
     let if_match = IfMatch::from_headers(request.headers());
-    if !is_id(id) {
-        return Err(ApiError::NotFound);
-    }
+    let id = existing(id)?.as_str();
     for _ in 0..PATCH_ATTEMPTS {
         let current = current_if_match(app, user, id, &if_match).await?;
         let fields = apply_patch(&current.fields, &patch).map_err(ApiError::Invalid)?;
@@ -188,10 +189,13 @@ pub async fn update(app: &App, user: &UserId, id: &str, request: Request<Bytes>)
     ))
 }
 
-pub async fn delete(app: &App, user: &UserId, id: &str, request: Request<Bytes>) -> HandlerResult {
-    if !is_id(id) {
-        return Err(ApiError::NotFound);
-    }
+pub async fn delete(
+    app: &App,
+    user: &UserId,
+    id: Option<&Id>,
+    request: Request<Bytes>,
+) -> HandlerResult {
+    let id = existing(id)?.as_str();
     let if_match = IfMatch::from_headers(request.headers());
     let expected_version = match if_match {
         IfMatch::Absent => None,

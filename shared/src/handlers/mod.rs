@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::cache::Lookup;
-use crate::domain::UserId;
+use crate::domain::{Id, UserId};
 use crate::http::problem::ApiError;
 use crate::http::routes::Operation;
 
@@ -40,7 +40,11 @@ pub async fn authenticated(
     params: Vec<String>,
     request: Request<Bytes>,
 ) -> HandlerResult {
-    let id = params.first().map(String::as_str).unwrap_or_default();
+    // The path's id, parsed here once; `None` (on a route with an id) is a
+    // path naming no id this server could have made: 404, which each
+    // handler answers once the request itself has been checked.
+    let parsed = params.first().and_then(|raw| Id::parse(raw));
+    let id = parsed.as_ref();
     match operation {
         Operation::CreateExpense => {
             idempotency::run(app, user, request, |request, claim| {
@@ -70,6 +74,11 @@ pub async fn authenticated(
         Operation::SummaryReport => reports::summary(app, user, request).await,
         Operation::Health | Operation::OpenApi => public(app, operation).await,
     }
+}
+
+/// The resource a path names, or 404 (see `authenticated`).
+pub fn existing(id: Option<&Id>) -> Result<&Id, ApiError> {
+    id.ok_or(ApiError::NotFound)
 }
 
 /// A JSON response from an already serialised body.

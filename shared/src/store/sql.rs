@@ -288,6 +288,8 @@ pub fn list_query(
             sql.push_str(" AND e.category_id = ?");
             params.push(id.as_str().into());
         }
+        // Answered without the store; should it get here, it matches nothing.
+        Some(CategoryFilter::NoSuchCategory) => sql.push_str(" AND 1 = 0"),
         None => {}
     }
     if let Some(currency) = f.currency {
