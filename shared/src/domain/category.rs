@@ -96,7 +96,7 @@ pub fn validate_name(raw: &str) -> Result<String, String> {
     if length == 0 || length > MAX_NAME {
         Err(format!("must be 1 to {MAX_NAME} characters after trimming"))
     } else if name.contains('\0') {
-        Err("must not contain U+0000".into())
+        Err(super::text::NUL_MESSAGE.into())
     } else {
         Ok(name.to_owned())
     }

@@ -13,7 +13,7 @@ use time::Date;
 use super::category::validate_name;
 use super::expense::{parse_tags, validate_tag, Expense, MAX_DESCRIPTION, MAX_MERCHANT};
 use super::money::{parse_scaled_bound, AmountError, Currency, Money};
-use super::text::{clean, format_date, optional_text, parse_date};
+use super::text::{clean, date_field, format_date, optional_text};
 
 /// Export columns, in order.
 pub const COLUMNS: [&str; 8] = [
@@ -34,10 +34,6 @@ const REQUIRED: [&str; 3] = ["date", "amount", "currency"];
 /// Characters that make a spreadsheet read a cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-// The same wording as the JSON routes (expense.rs).
-const DATE_MESSAGE: &str = "must be a calendar date YYYY-MM-DD between 1000-01-01 and 9999-12-31";
-const CURRENCY_MESSAGE: &str =
-    "must be an active ISO 4217 code in upper case with a minor unit, such as \"USD\"";
 const NOT_CSV_MESSAGE: &str = "is not valid CSV (RFC 4180): a field containing '\"' must be \
      enclosed in double quotes, with inner quotes doubled and a closing quote";
 
@@ -229,11 +225,11 @@ fn parse_row(
     };
     let date = errors.check(
         "date",
-        parse_date(clean(cell("date"))).ok_or_else(|| DATE_MESSAGE.to_owned()),
+        date_field(clean(cell("date"))).map_err(str::to_owned),
     );
     let currency = errors.check(
         "currency",
-        Currency::parse(clean(cell("currency"))).ok_or_else(|| CURRENCY_MESSAGE.to_owned()),
+        Currency::parse_field(clean(cell("currency"))).map_err(str::to_owned),
     );
     let money = errors.check("amount", parse_amount(clean(cell("amount")), currency));
     let category = match clean(cell("category")) {
@@ -444,6 +440,8 @@ fn well_quoted(raw: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::domain::expense::{parse_new, ExpenseFields};
+    use crate::domain::money::CURRENCY_MESSAGE;
+    use crate::domain::text::DATE_MESSAGE;
     use serde_json::json;
 
     const HEADER: &str = "date,amount,currency,category,merchant,description,tags\n";

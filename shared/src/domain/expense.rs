@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use time::Date;
 
 use super::money::{Currency, Money};
-use super::text::{self, format_date, parse_date};
+use super::text::{self, format_date};
 use super::{format_timestamp, FieldError};
 
 pub const MAX_MERCHANT: usize = 200;
@@ -167,13 +167,10 @@ fn parse_fields(
 
     let currency_given = required("currency", &mut errors);
     let currency = match currency_given {
-        Some(value) => match value.as_str().and_then(Currency::parse) {
-            Some(currency) => Some(currency),
-            None => {
-                errors.push(FieldError::new(
-                    "currency",
-                    "must be an active ISO 4217 code in upper case with a minor unit, such as \"USD\"",
-                ));
+        Some(value) => match Currency::parse_field(value.as_str().unwrap_or_default()) {
+            Ok(currency) => Some(currency),
+            Err(message) => {
+                errors.push(FieldError::new("currency", message));
                 None
             }
         },
@@ -222,13 +219,10 @@ fn parse_fields(
     };
 
     let date = match required("date", &mut errors) {
-        Some(value) => match value.as_str().and_then(parse_date) {
-            Some(date) => Some(date),
-            None => {
-                errors.push(FieldError::new(
-                    "date",
-                    "must be a calendar date YYYY-MM-DD between 1000-01-01 and 9999-12-31",
-                ));
+        Some(value) => match text::date_field(value.as_str().unwrap_or_default()) {
+            Ok(date) => Some(date),
+            Err(message) => {
+                errors.push(FieldError::new("date", message));
                 None
             }
         },
@@ -358,7 +352,7 @@ pub fn validate_tag(raw: &str) -> Result<&str, String> {
     } else if tag.contains(';') {
         Err("must not contain ';'".into())
     } else if tag.contains('\0') {
-        Err("must not contain U+0000".into())
+        Err(text::NUL_MESSAGE.into())
     } else {
         Ok(tag)
     }

@@ -6,7 +6,7 @@ use time::Date;
 
 use super::cursor::Cursor;
 use super::money::{parse_scaled_bound, Currency};
-use super::text::{fold, format_date, parse_date};
+use super::text::{date_field, fold, format_date};
 use super::{FieldError, Id};
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -91,13 +91,7 @@ impl ListQuery {
         let mut bad = |name: &str, message: &str| errors.push(FieldError::new(name, message));
 
         let mut date = |name: &str| {
-            get(name).and_then(|v| {
-                let parsed = parse_date(v);
-                if parsed.is_none() {
-                    bad(name, "must be a date YYYY-MM-DD");
-                }
-                parsed
-            })
+            get(name).and_then(|v| date_field(v).map_err(|message| bad(name, message)).ok())
         };
         let from = date("from");
         let to = date("to");
@@ -119,10 +113,9 @@ impl ListQuery {
         });
         filter.tag = get("tag").map(|v| super::text::clean(v).to_owned());
         if let Some(code) = get("currency") {
-            filter.currency = Currency::parse(code);
-            if filter.currency.is_none() {
-                bad("currency", "must be an active ISO 4217 code in upper case");
-            }
+            filter.currency = Currency::parse_field(code)
+                .map_err(|message| bad("currency", message))
+                .ok();
         }
         for (name, slot) in [
             ("min_amount", &mut filter.min_scaled),

@@ -21,7 +21,17 @@ const ACTIVE_THOUGH_MARKED_SUPERSEDED: &[&str] = &["VES"];
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Currency(iso_currency::Currency);
 
+/// What every currency field (JSON, CSV, query) says of a code it refuses.
+pub const CURRENCY_MESSAGE: &str =
+    "must be an active ISO 4217 code in upper case with a minor unit, such as \"USD\"";
+
 impl Currency {
+    /// A currency field: the one parse and message for bodies, CSV rows and
+    /// queries.
+    pub fn parse_field(code: &str) -> Result<Currency, &'static str> {
+        Currency::parse(code).ok_or(CURRENCY_MESSAGE)
+    }
+
     /// Accepts only upper-case, active codes with a numeric minor unit:
     /// USD, JPY, BHD, CLF, VES and VED yes; XAU, XDR, XXX and withdrawn
     /// codes (HRK) no.

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 
 use super::cursor::GroupCursor;
 use super::money::{format_minor_units, Currency};
-use super::text::{format_date, parse_date};
+use super::text::{date_field, format_date};
 use super::FieldError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,10 +74,10 @@ impl SummaryRequest {
             }
             seen.push(name);
             match name.as_str() {
-                "from" | "to" => match parse_date(value) {
-                    Some(date) if name == "from" => query.from = Some(date),
-                    Some(date) => query.to = Some(date),
-                    None => errors.push(FieldError::new(name, "must be a date YYYY-MM-DD")),
+                "from" | "to" => match date_field(value) {
+                    Ok(date) if name == "from" => query.from = Some(date),
+                    Ok(date) => query.to = Some(date),
+                    Err(message) => errors.push(FieldError::new(name, message)),
                 },
                 "group_by" => match GroupBy::ALL.into_iter().find(|g| g.name() == value) {
                     Some(group_by) => query.group_by = group_by,

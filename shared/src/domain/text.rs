@@ -12,12 +12,24 @@ pub fn fold(text: &str) -> String {
     text.to_lowercase()
 }
 
+/// Every field that refuses U+0000 says so in these words.
+pub const NUL_MESSAGE: &str = "must not contain U+0000";
+
+/// What every date field (JSON, CSV, query) says of a value it refuses.
+pub const DATE_MESSAGE: &str =
+    "must be a calendar date YYYY-MM-DD between 1000-01-01 and 9999-12-31";
+
+/// A date field: the one parse and message for bodies, CSV rows and queries.
+pub fn date_field(text: &str) -> Result<Date, &'static str> {
+    parse_date(text).ok_or(DATE_MESSAGE)
+}
+
 /// An optional text field: trimmed, empty → `None`, at most `max` code
 /// points, no U+0000.
 pub fn optional_text(text: &str, max: usize) -> Result<Option<String>, String> {
     let text = clean(text);
     if text.contains('\0') {
-        return Err("must not contain U+0000".into());
+        return Err(NUL_MESSAGE.into());
     }
     if text.chars().count() > max {
         return Err(format!("must be at most {max} characters"));

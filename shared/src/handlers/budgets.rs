@@ -32,15 +32,14 @@ struct BudgetView {
 fn parse_budget(body: &serde_json::Map<String, Value>) -> Result<Money, Vec<FieldError>> {
     let mut errors = unknown_fields(body, &["amount", "currency"], &["category_id"]);
     let currency = match body.get("currency") {
-        Some(Value::String(code)) => Currency::parse(code),
-        _ => None,
+        None => {
+            errors.push(FieldError::new("currency", "is required"));
+            None
+        }
+        Some(value) => Currency::parse_field(value.as_str().unwrap_or_default())
+            .map_err(|message| errors.push(FieldError::new("currency", message)))
+            .ok(),
     };
-    if currency.is_none() {
-        errors.push(FieldError::new(
-            "currency",
-            "is required: an active ISO 4217 code in upper case, such as \"EUR\"",
-        ));
-    }
     let money = match (body.get("amount"), currency) {
         (Some(Value::String(text)), Some(currency)) => Money::parse(text, currency)
             .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
