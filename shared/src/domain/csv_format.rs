@@ -12,7 +12,7 @@ use time::Date;
 
 use super::category::validate_name;
 use super::expense::{parse_tags, validate_tag, Expense, MAX_DESCRIPTION, MAX_MERCHANT};
-use super::money::{parse_scaled_bound, AmountError, Currency, Money};
+use super::money::{amount_field, Currency, Money};
 use super::text::{clean, date_field, format_date, optional_text};
 
 /// Export columns, in order.
@@ -231,7 +231,10 @@ fn parse_row(
         "currency",
         Currency::parse_field(clean(cell("currency"))).map_err(str::to_owned),
     );
-    let money = errors.check("amount", parse_amount(clean(cell("amount")), currency));
+    let money = errors.check(
+        "amount",
+        amount_field(clean(cell("amount")), currency).map_err(|e| e.to_string()),
+    );
     let category = match clean(cell("category")) {
         "" => Ok(None),
         name => validate_name(name).map(Some),
@@ -280,20 +283,6 @@ impl RowErrors {
                     .push(ImportError::new(self.line, field, message))
             })
             .ok()
-    }
-}
-
-/// The amount for the row's currency, `Ok(None)` when the currency is bad:
-/// then, as on the JSON routes, only a malformed amount is worth reporting.
-fn parse_amount(text: &str, currency: Option<Currency>) -> Result<Option<Money>, String> {
-    match currency {
-        Some(currency) => Money::parse(text, currency)
-            .map(Some)
-            .map_err(|e| e.to_string()),
-        None => match parse_scaled_bound(text) {
-            Err(AmountError::Syntax) => Err(AmountError::Syntax.to_string()),
-            _ => Ok(None),
-        },
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::Date;
 
-use super::money::{Currency, Money};
+use super::money::{amount_field, Currency, Money, AMOUNT_NOT_A_STRING};
 use super::text::{self, format_date};
 use super::{format_timestamp, FieldError};
 
@@ -179,27 +179,15 @@ fn parse_fields(
 
     let amount_given = required("amount", &mut errors);
     let money = match (amount_given, currency) {
-        (Some(Value::String(text)), Some(currency)) => match Money::parse(text, currency) {
-            Ok(money) => Some(money),
+        (Some(Value::String(text)), currency) => match amount_field(text, currency) {
+            Ok(money) => money,
             Err(e) => {
                 errors.push(FieldError::new("amount", e.to_string()));
                 None
             }
         },
-        (Some(Value::String(text)), None) => {
-            // The currency is wrong too; still report a malformed amount.
-            if let Err(super::money::AmountError::Syntax) =
-                super::money::parse_scaled_bound(text)
-            {
-                errors.push(FieldError::new("amount", super::money::AmountError::Syntax.to_string()));
-            }
-            None
-        }
         (Some(_), _) => {
-            errors.push(FieldError::new(
-                "amount",
-                "must be a string such as \"12.30\", not a number",
-            ));
+            errors.push(FieldError::new("amount", AMOUNT_NOT_A_STRING));
             None
         }
         (None, Some(currency)) => current.and_then(|c| {

@@ -147,6 +147,23 @@ pub fn parse_scaled_bound(text: &str) -> Result<i64, AmountError> {
     parse_decimal(text, SCALE_DIGITS)
 }
 
+/// What an amount field that is not a string says (JSON bodies; CSV cells
+/// are always text).
+pub const AMOUNT_NOT_A_STRING: &str = "must be a string such as \"12.30\", not a number";
+
+/// An amount field of a body or a CSV row, in its currency. `currency` is
+/// `None` when the currency field was refused: the amount cannot be checked
+/// against it, so only a malformed amount is reported (`Ok(None)` else).
+pub fn amount_field(text: &str, currency: Option<Currency>) -> Result<Option<Money>, AmountError> {
+    match currency {
+        Some(currency) => Money::parse(text, currency).map(Some),
+        None => match parse_scaled_bound(text) {
+            Err(AmountError::Syntax) => Err(AmountError::Syntax),
+            _ => Ok(None),
+        },
+    }
+}
+
 /// An amount of money: a positive count of minor units in one currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Money {

@@ -14,7 +14,7 @@ use super::{
 use crate::app::App;
 use crate::domain::budget::{Budget, BudgetStatus, BudgetStatusView, YearMonth};
 use crate::domain::expense::unknown_fields;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::{amount_field, Currency, Money, AMOUNT_NOT_A_STRING};
 use crate::domain::{format_timestamp, now_micros, FieldError, Id, UserId};
 use crate::http::problem::ApiError;
 use crate::http::request::query_pairs;
@@ -40,16 +40,17 @@ fn parse_budget(body: &serde_json::Map<String, Value>) -> Result<Money, Vec<Fiel
             .map_err(|message| errors.push(FieldError::new("currency", message)))
             .ok(),
     };
-    let money = match (body.get("amount"), currency) {
-        (Some(Value::String(text)), Some(currency)) => Money::parse(text, currency)
+    let money = match body.get("amount") {
+        Some(Value::String(text)) => amount_field(text, currency)
             .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
-            .ok(),
-        (Some(Value::String(_)), None) => None,
-        _ => {
-            errors.push(FieldError::new(
-                "amount",
-                "is required: a decimal string such as \"400.00\"",
-            ));
+            .ok()
+            .flatten(),
+        Some(_) => {
+            errors.push(FieldError::new("amount", AMOUNT_NOT_A_STRING));
+            None
+        }
+        None => {
+            errors.push(FieldError::new("amount", "is required"));
             None
         }
     };
