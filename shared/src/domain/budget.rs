@@ -2,7 +2,11 @@
 
 use time::{Date, Month};
 
-use super::money::{format_minor_units, Money};
+use serde_json::{Map, Value};
+
+use super::expense::unknown_fields;
+use super::money::{amount_field, format_minor_units, Currency, Money, AMOUNT_NOT_A_STRING};
+use super::{format_timestamp, FieldError};
 
 /// A stored budget.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,6 +15,59 @@ pub struct Budget {
     pub money: Money,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BudgetView {
+    pub category_id: String,
+    pub amount: String,
+    pub currency: &'static str,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Budget {
+    pub fn view(&self) -> BudgetView {
+        BudgetView {
+            category_id: self.category_id.clone(),
+            amount: self.money.amount_string(),
+            currency: self.money.currency().code(),
+            created_at: format_timestamp(self.created_at),
+            updated_at: format_timestamp(self.updated_at),
+        }
+    }
+}
+
+/// `{"amount", "currency"}`, both required.
+pub fn parse_budget(body: &Map<String, Value>) -> Result<Money, Vec<FieldError>> {
+    let mut errors = unknown_fields(body, &["amount", "currency"], &["category_id"]);
+    let currency = match body.get("currency") {
+        None => {
+            errors.push(FieldError::new("currency", "is required"));
+            None
+        }
+        Some(value) => Currency::parse_field(value.as_str().unwrap_or_default())
+            .map_err(|message| errors.push(FieldError::new("currency", message)))
+            .ok(),
+    };
+    let money = match body.get("amount") {
+        Some(Value::String(text)) => amount_field(text, currency)
+            .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
+            .ok()
+            .flatten(),
+        Some(_) => {
+            errors.push(FieldError::new("amount", AMOUNT_NOT_A_STRING));
+            None
+        }
+        None => {
+            errors.push(FieldError::new("amount", "is required"));
+            None
+        }
+    };
+    match money {
+        Some(money) if errors.is_empty() => Ok(money),
+        _ => Err(errors),
+    }
 }
 
 /// A budget with what its category spent in a month (exact, in minor units

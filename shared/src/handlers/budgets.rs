@@ -4,7 +4,6 @@
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::expenses::bad_query;
 use super::{
@@ -12,53 +11,10 @@ use super::{
     JSON,
 };
 use crate::app::App;
-use crate::domain::budget::{Budget, BudgetStatus, BudgetStatusView, YearMonth};
-use crate::domain::expense::unknown_fields;
-use crate::domain::money::{amount_field, Currency, Money, AMOUNT_NOT_A_STRING};
-use crate::domain::{format_timestamp, now_micros, FieldError, Id, UserId};
+use crate::domain::budget::{parse_budget, Budget, BudgetStatus, BudgetStatusView, YearMonth};
+use crate::domain::{now_micros, FieldError, Id, UserId};
 use crate::http::problem::ApiError;
 use crate::http::request::query_pairs;
-
-#[derive(Serialize)]
-struct BudgetView {
-    category_id: String,
-    amount: String,
-    currency: &'static str,
-    created_at: String,
-    updated_at: String,
-}
-
-/// `{"amount", "currency"}`, both required.
-fn parse_budget(body: &serde_json::Map<String, Value>) -> Result<Money, Vec<FieldError>> {
-    let mut errors = unknown_fields(body, &["amount", "currency"], &["category_id"]);
-    let currency = match body.get("currency") {
-        None => {
-            errors.push(FieldError::new("currency", "is required"));
-            None
-        }
-        Some(value) => Currency::parse_field(value.as_str().unwrap_or_default())
-            .map_err(|message| errors.push(FieldError::new("currency", message)))
-            .ok(),
-    };
-    let money = match body.get("amount") {
-        Some(Value::String(text)) => amount_field(text, currency)
-            .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
-            .ok()
-            .flatten(),
-        Some(_) => {
-            errors.push(FieldError::new("amount", AMOUNT_NOT_A_STRING));
-            None
-        }
-        None => {
-            errors.push(FieldError::new("amount", "is required"));
-            None
-        }
-    };
-    match money {
-        Some(money) if errors.is_empty() => Ok(money),
-        _ => Err(errors),
-    }
-}
 
 pub async fn put(
     app: &App,
@@ -82,16 +38,7 @@ pub async fn put(
         .await?
         .ok_or(ApiError::NotFound)?;
     invalidate(app, user).await;
-    json(
-        StatusCode::OK,
-        &BudgetView {
-            category_id: stored.category_id,
-            amount: stored.money.amount_string(),
-            currency: stored.money.currency().code(),
-            created_at: format_timestamp(stored.created_at),
-            updated_at: format_timestamp(stored.updated_at),
-        },
-    )
+    json(StatusCode::OK, &stored.view())
 }
 
 pub async fn delete(app: &App, user: &UserId, category_id: Option<&Id>) -> HandlerResult {
