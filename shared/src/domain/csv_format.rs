@@ -7,11 +7,10 @@ use std::ops::Range;
 
 use csv::StringRecord;
 use serde::Serialize;
-use serde_json::Value;
 use time::Date;
 
 use super::category::validate_name;
-use super::expense::{parse_tags, validate_tag, Expense, MAX_DESCRIPTION, MAX_MERCHANT};
+use super::expense::{distinct_tags, validate_tag, Expense, MAX_DESCRIPTION, MAX_MERCHANT};
 use super::money::{amount_field, Currency, Money};
 use super::text::{clean, date_field, format_date, optional_text};
 
@@ -288,17 +287,13 @@ impl RowErrors {
 
 /// `a; b;;a` → `[a, b]`: empty pieces are skipped, then the JSON rules.
 fn parse_tag_cell(cell: &str) -> Result<Vec<String>, String> {
-    let pieces: Vec<&str> = cell.split(';').filter(|p| !clean(p).is_empty()).collect();
-    if let Some(message) = pieces.iter().find_map(|p| validate_tag(p).err()) {
-        return Err(format!("each tag {message}"));
-    }
-    // Deduplication and the limit, exactly as for a JSON `tags` array.
-    let mut errors = Vec::new();
-    let tags = parse_tags(&Value::from(pieces), &mut errors);
-    match errors.into_iter().next() {
-        Some(error) => Err(error.message),
-        None => Ok(tags),
-    }
+    let tags = cell
+        .split(';')
+        .filter(|p| !clean(p).is_empty())
+        .map(validate_tag)
+        .collect::<Result<Vec<&str>, String>>()
+        .map_err(|message| format!("each tag {message}"))?;
+    distinct_tags(tags)
 }
 
 /// The line breaks that start in `body[range]`. A break is LF, CRLF or a
@@ -431,7 +426,7 @@ mod tests {
     use crate::domain::expense::{parse_new, ExpenseFields};
     use crate::domain::money::CURRENCY_MESSAGE;
     use crate::domain::text::DATE_MESSAGE;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     const HEADER: &str = "date,amount,currency,category,merchant,description,tags\n";
 

@@ -304,7 +304,7 @@ pub fn parse_tags(value: &Value, errors: &mut Vec<FieldError>) -> Vec<String> {
         ));
         return Vec::new();
     };
-    let mut tags: Vec<String> = Vec::new();
+    let mut valid = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let field = format!("tags[{index}]");
         let Some(raw) = item.as_str() else {
@@ -312,21 +312,29 @@ pub fn parse_tags(value: &Value, errors: &mut Vec<FieldError>) -> Vec<String> {
             continue;
         };
         match validate_tag(raw) {
-            Ok(tag) => {
-                if !tags.iter().any(|t| t == tag) {
-                    tags.push(tag.to_owned());
-                }
-            }
+            Ok(tag) => valid.push(tag),
             Err(message) => errors.push(FieldError::new(field, message)),
         }
     }
-    if tags.len() > MAX_TAGS {
-        errors.push(FieldError::new(
-            "tags",
-            format!("must hold at most {MAX_TAGS} distinct tags"),
-        ));
+    distinct_tags(valid).unwrap_or_else(|message| {
+        errors.push(FieldError::new("tags", message));
+        Vec::new()
+    })
+}
+
+/// Valid tags as an expense keeps them (JSON arrays and CSV cells alike):
+/// duplicates collapse to the first, order kept; then at most `MAX_TAGS`.
+pub fn distinct_tags<'a>(valid: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in valid {
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_owned());
+        }
     }
-    tags
+    if tags.len() > MAX_TAGS {
+        return Err(format!("must hold at most {MAX_TAGS} distinct tags"));
+    }
+    Ok(tags)
 }
 
 /// One tag: 1–50 code points after trimming, no `;`, no U+0000.
