@@ -356,3 +356,27 @@ async fn a_malformed_month_is_400() {
             .problem(400);
     }
 }
+
+/// As on every list and report: each parameter at most once, and no
+/// unknown ones, each named in `errors`.
+#[tokio::test]
+async fn a_repeated_or_unknown_parameter_is_400_naming_it() {
+    let app = spawn_app(AppOptions::default().sqlite().no_cache()).await;
+    for (query, field) in [
+        ("month=2026-01&month=2026-02", "month"),
+        ("mnth=2026-01", "mnth"),
+    ] {
+        let problem = app
+            .get(&format!("/v1/budgets?{query}"), USER)
+            .await
+            .context(query.to_owned())
+            .problem(400);
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{query}: no errors in {problem}"))
+            .iter()
+            .filter_map(|e| e["field"].as_str())
+            .collect();
+        assert_eq!(fields, [field], "{query}: {problem}");
+    }
+}

@@ -6,7 +6,8 @@ use time::Date;
 
 use super::cursor::Cursor;
 use super::money::{parse_scaled_bound, Currency};
-use super::text::{date_field, fold, format_date};
+use super::query::Params;
+use super::text::{fold, format_date};
 use super::{FieldError, Id};
 
 pub const DEFAULT_LIMIT: usize = 50;
@@ -72,41 +73,16 @@ impl ListQuery {
     /// Parses decoded query pairs.
     pub fn parse(pairs: &[(String, String)]) -> Result<ListQuery, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, _) in pairs {
-            if !PARAMS.contains(&name.as_str()) {
-                errors.push(FieldError::new(name, "is not a known query parameter"));
-            } else if seen.contains(&name.as_str()) {
-                errors.push(FieldError::new(name, "must be given at most once"));
-            } else {
-                seen.push(name);
-            }
-        }
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let mut bad = |name: &str, message: &str| errors.push(FieldError::new(name, message));
-
-        let mut date = |name: &str| {
-            get(name).and_then(|v| date_field(v).map_err(|message| bad(name, message)).ok())
-        };
-        let from = date("from");
-        let to = date("to");
-
+        let params = Params::new(pairs, &PARAMS, &mut errors);
+        let get = |name: &str| params.get(name);
+        let (from, to) = params.date_range(&mut errors);
         let mut filter = ExpenseFilter {
             from,
             to,
             ..ExpenseFilter::default()
         };
+        let limit = params.limit(DEFAULT_LIMIT, MAX_LIMIT, &mut errors);
         let mut bad = |name: &str, message: &str| errors.push(FieldError::new(name, message));
-        if let (Some(from), Some(to)) = (from, to) {
-            if from > to {
-                bad("from", "must not be after to");
-            }
-        }
         filter.category = get("category_id").map(|v| match v {
             "none" => CategoryFilter::None,
             id => Id::parse(id).map_or(CategoryFilter::NoSuchCategory, CategoryFilter::Id),
@@ -143,16 +119,6 @@ impl ListQuery {
                 filter.text = Some(fold(q));
             }
         }
-        let limit = match get("limit") {
-            None => DEFAULT_LIMIT,
-            Some(v) => match v.parse::<usize>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) && !v.starts_with('+') => n,
-                _ => {
-                    bad("limit", "must be an integer from 1 to 200");
-                    DEFAULT_LIMIT
-                }
-            },
-        };
         let after = get("cursor").and_then(|v| {
             let cursor = Cursor::decode(v);
             if cursor.is_none() {

@@ -8,7 +8,8 @@ use std::cmp::Ordering;
 
 use super::cursor::GroupCursor;
 use super::money::{format_minor_units, Currency};
-use super::text::{date_field, format_date};
+use super::query::Params;
+use super::text::format_date;
 use super::FieldError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,48 +65,32 @@ impl SummaryRequest {
             to: None,
             group_by: GroupBy::Category,
         };
-        let mut limit = DEFAULT_GROUP_LIMIT;
-        let mut after = None;
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, value) in pairs {
-            if seen.contains(&name.as_str()) {
-                errors.push(FieldError::new(name, "must be given at most once"));
-                continue;
-            }
-            seen.push(name);
-            match name.as_str() {
-                "from" | "to" => match date_field(value) {
-                    Ok(date) if name == "from" => query.from = Some(date),
-                    Ok(date) => query.to = Some(date),
-                    Err(message) => errors.push(FieldError::new(name, message)),
-                },
-                "group_by" => match GroupBy::ALL.into_iter().find(|g| g.name() == value) {
-                    Some(group_by) => query.group_by = group_by,
-                    None => errors.push(FieldError::new(
-                        name,
-                        "must be one of category, month, tag, merchant",
-                    )),
-                },
-                "limit" => match value.parse::<usize>() {
-                    Ok(n) if (1..=MAX_GROUP_LIMIT).contains(&n) && !value.starts_with('+') => {
-                        limit = n
-                    }
-                    _ => errors.push(FieldError::new(name, "must be an integer from 1 to 1000")),
-                },
-                "cursor" => match GroupCursor::decode(value) {
-                    Some(cursor) => after = Some(cursor),
-                    None => {
-                        errors.push(FieldError::new(name, "is not a cursor this server issued"))
-                    }
-                },
-                _ => errors.push(FieldError::new(name, "is not a known query parameter")),
+        let params = Params::new(
+            pairs,
+            &["from", "to", "group_by", "limit", "cursor"],
+            &mut errors,
+        );
+        (query.from, query.to) = params.date_range(&mut errors);
+        if let Some(value) = params.get("group_by") {
+            match GroupBy::ALL.into_iter().find(|g| g.name() == value) {
+                Some(group_by) => query.group_by = group_by,
+                None => errors.push(FieldError::new(
+                    "group_by",
+                    "must be one of category, month, tag, merchant",
+                )),
             }
         }
-        if let (Some(from), Some(to)) = (query.from, query.to) {
-            if from > to {
-                errors.push(FieldError::new("from", "must not be after to"));
+        let limit = params.limit(DEFAULT_GROUP_LIMIT, MAX_GROUP_LIMIT, &mut errors);
+        let after = params.get("cursor").and_then(|value| {
+            let cursor = GroupCursor::decode(value);
+            if cursor.is_none() {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "is not a cursor this server issued",
+                ));
             }
-        }
+            cursor
+        });
         if after
             .as_ref()
             .is_some_and(|c| c.group_by != query.group_by.name())

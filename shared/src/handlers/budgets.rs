@@ -12,6 +12,7 @@ use super::{
 };
 use crate::app::App;
 use crate::domain::budget::{parse_budget, Budget, BudgetStatus, BudgetStatusView, YearMonth};
+use crate::domain::query::Params;
 use crate::domain::{now_micros, FieldError, Id, UserId};
 use crate::http::problem::ApiError;
 use crate::http::request::query_pairs;
@@ -59,11 +60,12 @@ struct MonthView {
 pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
     let mut month = YearMonth::current();
     let mut errors = Vec::new();
-    for (name, value) in query_pairs(&request) {
-        match (name.as_str(), YearMonth::parse(&value)) {
-            ("month", Some(parsed)) => month = parsed,
-            ("month", None) => errors.push(FieldError::new("month", "must be a month YYYY-MM")),
-            _ => errors.push(FieldError::new(name, "is not a known query parameter")),
+    let pairs = query_pairs(&request);
+    let params = Params::new(&pairs, &["month"], &mut errors);
+    if let Some(value) = params.get("month") {
+        match YearMonth::parse(value) {
+            Some(parsed) => month = parsed,
+            None => errors.push(FieldError::new("month", "must be a month YYYY-MM")),
         }
     }
     if !errors.is_empty() {
