@@ -81,10 +81,17 @@ impl SqlStore {
     }
 }
 
-/// Runs a transaction again (up to three times in all) when the database
-/// rolled it back for a deadlock or lock timeout: the last line of defence
-/// (the write paths are built not to deadlock), always inside the caller's
-/// statement budget.
+/// Most runs of one transaction that the database keeps rolling back.
+const MAX_TRIES: u32 = 8;
+
+/// Runs a transaction again when the database rolled it back for a deadlock
+/// or lock timeout: the last line of defence (the write paths are built not
+/// to deadlock each other), always inside the caller's time budget, which
+/// bounds the whole. What still meets them is the deployment's backfill,
+/// which locks one month of a user's expenses at a time: InnoDB picks the
+/// smaller transaction, the writer, as the victim, and a writer whose rows
+/// span several months can meet it month after month, so the pauses grow
+/// (jittered, 1 ms up to 250 ms) until the backfill has moved on.
 async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
@@ -93,11 +100,12 @@ where
     let mut tries = 1;
     loop {
         match attempt().await {
-            Err(StoreError::Transient(cause)) if tries < 3 => {
-                tracing::warn!(cause = %cause, "retrying a transaction");
+            Err(StoreError::Transient(cause)) if tries < MAX_TRIES => {
+                tracing::warn!(cause = %cause, tries, "retrying a transaction");
                 // Jittered, so the transactions that collided do not meet
                 // again at once.
-                let pause = rand::random_range(1..=10 * tries);
+                let ceiling = (5u64 << tries).min(250);
+                let pause = rand::random_range(1..=ceiling);
                 tokio::time::sleep(Duration::from_millis(pause)).await;
                 tries += 1;
             }
