@@ -157,6 +157,19 @@ def lua_string(text):
     return "[==[" + text + "]==]"
 
 
+# wrk's summary line, with the 5xx and other non-2xx counts taken from
+# `{e5}` and `{other}` (Lua expressions).
+WRK_DONE = """
+function done(summary, latency, requests)
+  {totals}
+  local failed = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %d %.1f %.3f %.3f %d %d %d\\n", summary.requests,
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, {e5}, {other}, failed))
+end
+"""
+
+# Statuses counted in Lua, by a response() hook on every answer.
 WRK_COUNTERS = """
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
@@ -165,27 +178,13 @@ function response(status, headers, body)
   if status >= 500 then server_errors = server_errors + 1
   elseif status >= 300 then other = other + 1 end
 end
-function done(summary, latency, requests)
-  local e5, o = 0, 0
-  for _, t in ipairs(threads) do e5 = e5 + t:get("server_errors"); o = o + t:get("other") end
-  local failed = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  io.write(string.format("RESULT %d %.1f %.3f %.3f %d %d %d\\n", summary.requests,
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, e5, o, failed))
-end
-"""
-
+""" + WRK_DONE.format(
+    totals='local e5, o = 0, 0\n  for _, t in ipairs(threads) do e5 = e5 + t:get("server_errors"); o = o + t:get("other") end',
+    e5="e5", other="o")
 
 # wrk's own count of answers with a status of 400 or more: with no Lua
 # response() hook, wrk does not hand each answer to Lua.
-WRK_STATUS_ERRORS = """
-function done(summary, latency, requests)
-  local failed = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-  io.write(string.format("RESULT %d %.1f %.3f %.3f %d %d %d\\n", summary.requests,
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, summary.errors.status, 0, failed))
-end
-"""
+WRK_STATUS_ERRORS = WRK_DONE.format(totals="", e5="summary.errors.status", other="0")
 
 
 def wrk(label, port, requests, connections, seconds, workdir, lean=False):

@@ -284,9 +284,7 @@ impl Resp {
             self.what
         );
     }
-}
 
-impl Resp {
     /// Asserts a 405 problem whose `Allow` header lists exactly `allowed`
     /// (HEAD and OPTIONS aside).
     pub fn assert_method_not_allowed(&self, allowed: &[&str]) {
