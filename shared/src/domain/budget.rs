@@ -3,6 +3,7 @@
 use time::{Date, Month};
 
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::expense::unknown_fields;
 use super::money::{amount_field, format_minor_units, Currency, Money, AMOUNT_NOT_A_STRING};
@@ -17,14 +18,36 @@ pub struct Budget {
     pub updated_at: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// The monthly budget of one category.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Budget)]
 pub struct BudgetView {
     pub category_id: String,
+    #[schema(schema_with = crate::openapi::schemas::printed_amount)]
     pub amount: String,
+    #[schema(schema_with = crate::openapi::schemas::printed_currency)]
     pub currency: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
+
+// The body of `PUT /v1/categories/{category_id}/budget` as the document
+// describes it; `parse_budget` reads it. Serialize only for
+// `deny_unknown_fields` (`additionalProperties: false`).
+#[derive(serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetInput {
+    #[schema(value_type = crate::openapi::schemas::Amount)]
+    pub amount: String,
+    #[schema(value_type = Currency)]
+    pub currency: String,
+}
+
+/// Fields of a budget body a client may write.
+pub const WRITABLE_FIELDS: [&str; 2] = ["amount", "currency"];
 
 impl Budget {
     pub fn view(&self) -> BudgetView {
@@ -40,7 +63,7 @@ impl Budget {
 
 /// `{"amount", "currency"}`, both required.
 pub fn parse_budget(body: &Map<String, Value>) -> Result<Money, Vec<FieldError>> {
-    let mut errors = unknown_fields(body, &["amount", "currency"], &["category_id"]);
+    let mut errors = unknown_fields(body, &WRITABLE_FIELDS, &["category_id"]);
     let currency = match body.get("currency") {
         None => {
             errors.push(FieldError::new("currency", "is required"));
@@ -78,14 +101,30 @@ pub struct BudgetStatus {
     pub spent: i128,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// A budget with what its category spent in the month.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BudgetStatusView {
     pub category_id: String,
+    #[schema(schema_with = crate::openapi::schemas::printed_amount)]
     pub amount: String,
+    #[schema(schema_with = crate::openapi::schemas::printed_currency)]
     pub currency: String,
+    #[schema(schema_with = crate::openapi::schemas::printed_amount)]
     pub spent: String,
+    #[schema(pattern = "^-?[0-9]+(\\.[0-9]+)?$")]
     pub remaining: String,
     pub over: bool,
+}
+
+/// Every budget of one month, with its spending.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetMonth {
+    #[schema(schema_with = crate::openapi::schemas::month)]
+    pub month: String,
+    #[schema(inline)]
+    pub items: Vec<BudgetStatusView>,
 }
 
 impl BudgetStatus {

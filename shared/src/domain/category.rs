@@ -1,6 +1,7 @@
 //! Categories: per-user names, unique ignoring case, with an optional colour.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::text::{clean, fold};
 use super::{format_timestamp, FieldError};
@@ -17,14 +18,48 @@ pub struct Category {
     pub updated_at: i64,
 }
 
-/// The JSON form of a category.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A category.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Category)]
 pub struct CategoryView {
     pub id: String,
     pub name: String,
+    #[schema(required = true, pattern = "^#[0-9a-f]{6}$")]
     pub color: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+}
+
+/// Every category, by lower-cased name.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryList {
+    pub items: Vec<CategoryView>,
+}
+
+// The bodies as the document describes them; `parse_fields` reads them
+// (a test holds these fields to WRITABLE_FIELDS). Serialize only for
+// `deny_unknown_fields` (`additionalProperties: false`).
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    #[schema(schema_with = crate::openapi::schemas::category_name)]
+    pub name: String,
+    #[schema(schema_with = crate::openapi::schemas::color_input)]
+    pub color: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryPatch {
+    #[schema(schema_with = crate::openapi::schemas::category_name, required = false)]
+    pub name: String,
+    #[schema(schema_with = crate::openapi::schemas::color_input)]
+    pub color: Option<String>,
 }
 
 impl Category {

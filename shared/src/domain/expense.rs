@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::Date;
+use utoipa::ToSchema;
 
 use super::money::{amount_field, Currency, Money, AMOUNT_NOT_A_STRING};
 use super::text::{self, format_date};
@@ -53,20 +54,86 @@ pub struct Expense {
     pub updated_at: i64,
 }
 
-/// The JSON form of an expense in responses.
-#[derive(Debug, Serialize, serde::Deserialize, Clone, PartialEq, Eq)]
+/// An expense.
+#[derive(Debug, Serialize, serde::Deserialize, Clone, PartialEq, Eq, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Expense)]
 pub struct ExpenseView {
     pub id: String,
+    #[schema(schema_with = crate::openapi::schemas::printed_amount)]
     pub amount: String,
+    #[schema(schema_with = crate::openapi::schemas::printed_currency)]
     pub currency: String,
+    #[schema(schema_with = crate::openapi::schemas::date)]
     pub date: String,
+    #[schema(required = true)]
     pub category_id: Option<String>,
+    #[schema(required = true)]
     pub merchant: Option<String>,
+    #[schema(required = true)]
     pub description: Option<String>,
     pub tags: Vec<String>,
+    #[schema(minimum = 1)]
     pub version: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
+}
+
+/// One page of expenses.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpensePage<'a> {
+    pub items: Vec<ExpenseView>,
+    #[schema(required = true)]
+    pub next_cursor: Option<&'a str>,
+}
+
+// The bodies as the document describes them. `parse_new` and
+// `apply_patch` are what read them (a test holds these fields to
+// WRITABLE_FIELDS); Serialize is derived only for `deny_unknown_fields`,
+// which the document shows as `additionalProperties: false`.
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewExpense {
+    #[schema(value_type = crate::openapi::schemas::Amount)]
+    pub amount: String,
+    #[schema(value_type = Currency)]
+    pub currency: String,
+    #[schema(schema_with = crate::openapi::schemas::date)]
+    pub date: String,
+    #[schema(schema_with = crate::openapi::schemas::category_id_input)]
+    pub category_id: Option<String>,
+    #[schema(schema_with = crate::openapi::schemas::merchant)]
+    pub merchant: Option<String>,
+    #[schema(schema_with = crate::openapi::schemas::description)]
+    pub description: Option<String>,
+    #[schema(schema_with = crate::openapi::schemas::tags)]
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    description = "A JSON merge patch: members present replace, null clears an optional one. The resulting amount must fit the resulting currency's minor unit (else 422): an amount or currency sent alone is checked against the stored one."
+)]
+pub struct ExpensePatch {
+    #[schema(value_type = crate::openapi::schemas::Amount, required = false)]
+    pub amount: String,
+    #[schema(value_type = Currency, required = false)]
+    pub currency: String,
+    #[schema(schema_with = crate::openapi::schemas::date, required = false)]
+    pub date: String,
+    #[schema(schema_with = crate::openapi::schemas::category_id_input)]
+    pub category_id: Option<String>,
+    #[schema(schema_with = crate::openapi::schemas::merchant)]
+    pub merchant: Option<String>,
+    #[schema(schema_with = crate::openapi::schemas::description)]
+    pub description: Option<String>,
+    #[schema(schema_with = crate::openapi::schemas::tags)]
+    pub tags: Option<Vec<String>>,
 }
 
 impl Expense {

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use time::Date;
+use utoipa::ToSchema;
 
 use std::cmp::Ordering;
 
@@ -12,7 +13,9 @@ use super::query::Params;
 use super::text::format_date;
 use super::FieldError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a summary groups by (its name is the `group_by` parameter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     Category,
     Month,
@@ -134,20 +137,35 @@ pub struct SummaryGroup {
     pub count: i64,
 }
 
-#[derive(Serialize)]
+/// The total and count of one key in one currency.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct GroupView {
+    #[schema(required = true)]
     pub key: Option<String>,
+    #[schema(schema_with = crate::openapi::schemas::printed_currency)]
     pub currency: &'static str,
+    #[schema(schema_with = crate::openapi::schemas::printed_amount)]
     pub total: String,
+    #[schema(minimum = 1)]
     pub count: i64,
 }
 
-#[derive(Serialize)]
+/// Totals per key and currency.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = Summary)]
 pub struct SummaryView {
+    #[schema(required = true, format = Date)]
     pub from: Option<String>,
+    #[schema(required = true, format = Date)]
     pub to: Option<String>,
-    pub group_by: &'static str,
+    #[schema(inline)]
+    pub group_by: GroupBy,
+    #[schema(inline)]
     pub groups: Vec<GroupView>,
+    /// Pass as cursor for the groups that follow; null when none do.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -190,7 +208,7 @@ pub fn summary_view(request: &SummaryRequest, mut groups: Vec<SummaryGroup>) -> 
         next_cursor,
         from: query.from.map(format_date),
         to: query.to.map(format_date),
-        group_by: query.group_by.name(),
+        group_by: query.group_by,
         groups: groups
             .into_iter()
             .map(|g| GroupView {

@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
-use serde::Serialize;
 
 use super::expenses::bad_query;
 use super::{
@@ -11,7 +10,7 @@ use super::{
     JSON,
 };
 use crate::app::App;
-use crate::domain::budget::{parse_budget, Budget, BudgetStatus, BudgetStatusView, YearMonth};
+use crate::domain::budget::{parse_budget, Budget, BudgetMonth, BudgetStatus, YearMonth};
 use crate::domain::query::Params;
 use crate::domain::{now_micros, FieldError, Id, UserId};
 use crate::http::problem::ApiError;
@@ -51,12 +50,6 @@ pub async fn delete(app: &App, user: &UserId, category_id: Option<&Id>) -> Handl
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-#[derive(Serialize)]
-struct MonthView {
-    month: String,
-    items: Vec<BudgetStatusView>,
-}
-
 pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
     let mut month = YearMonth::current();
     let mut errors = Vec::new();
@@ -78,7 +71,7 @@ pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerR
         || async {
             let (first, last) = month.bounds();
             let statuses = app.store.budget_statuses(user, first, last).await?;
-            to_json_bytes(&MonthView {
+            to_json_bytes(&BudgetMonth {
                 month: month.format(),
                 items: statuses.iter().map(BudgetStatus::view).collect(),
             })

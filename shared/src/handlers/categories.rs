@@ -2,14 +2,13 @@
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
-use serde::Serialize;
 
 use super::{
     cached, empty, existing, invalidate, json, json_body, json_bytes, to_json_bytes, with_location,
     HandlerResult, JSON, MERGE_PATCH,
 };
 use crate::app::App;
-use crate::domain::category::{parse_fields, Category, CategoryView};
+use crate::domain::category::{parse_fields, Category, CategoryList};
 use crate::domain::{new_id, now_micros, Id, UserId};
 use crate::http::problem::ApiError;
 use crate::store::StoreError;
@@ -46,15 +45,10 @@ pub async fn create(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
     ))
 }
 
-#[derive(Serialize)]
-struct Items {
-    items: Vec<CategoryView>,
-}
-
 pub async fn list(app: &App, user: &UserId) -> HandlerResult {
     let body = cached(app, user, "categories", || async {
         let categories = app.store.list_categories(user).await?;
-        to_json_bytes(&Items {
+        to_json_bytes(&CategoryList {
             items: categories.iter().map(Category::view).collect(),
         })
     })

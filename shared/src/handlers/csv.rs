@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::expenses::{bad_query, list_query};
 use super::idempotency::Claim;
@@ -126,6 +127,14 @@ fn named_categories(rows: &[ImportRow], now: i64) -> (HashMap<String, String>, V
     (ids, named)
 }
 
+/// What an import stored.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportResult {
+    /// Expenses stored, one per row.
+    pub imported: usize,
+}
+
 pub async fn import(
     app: &App,
     user: &UserId,
@@ -134,7 +143,12 @@ pub async fn import(
 ) -> HandlerResult {
     require_content_type(request.headers(), &["text/csv"])?;
     let rows = parse_import(request.body()).map_err(ApiError::InvalidRows)?;
-    let response = json(StatusCode::CREATED, &json!({ "imported": rows.len() }))?;
+    let response = json(
+        StatusCode::CREATED,
+        &ImportResult {
+            imported: rows.len(),
+        },
+    )?;
     let completion = claim.as_ref().map(|c| c.completion(&response));
     let now = now_micros();
     let (ids, categories) = named_categories(&rows, now);

@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
-use serde::Serialize;
 
 use super::idempotency::Claim;
 use super::{
@@ -11,7 +10,7 @@ use super::{
     HandlerResult, JSON, MERGE_PATCH,
 };
 use crate::app::App;
-use crate::domain::expense::{apply_patch, parse_new, Expense, ExpenseView};
+use crate::domain::expense::{apply_patch, parse_new, Expense, ExpensePage};
 use crate::domain::filter::ListQuery;
 use crate::domain::{new_id, now_micros, FieldError, Id, UserId};
 use crate::http::problem::ApiError;
@@ -20,12 +19,6 @@ use crate::store::{cursor_after, WriteOutcome};
 
 /// Attempts of a PATCH without If-Match that keeps meeting concurrent writes.
 const PATCH_ATTEMPTS: usize = 5;
-
-#[derive(Serialize)]
-struct Page<'a> {
-    items: Vec<ExpenseView>,
-    next_cursor: Option<&'a str>,
-}
 
 /// An expense response with its `ETag`.
 fn expense_response(status: StatusCode, body: Bytes, version: i64) -> Response<Bytes> {
@@ -102,7 +95,7 @@ pub fn bad_query(errors: Vec<FieldError>) -> ApiError {
 pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
     let query = list_query(&request)?;
     if query.filter.matches_nothing() {
-        let empty = Page {
+        let empty = ExpensePage {
             items: Vec::new(),
             next_cursor: None,
         };
@@ -119,7 +112,7 @@ pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerR
             let next_cursor = more
                 .then(|| rows.last().map(|e| cursor_after(e).encode()))
                 .flatten();
-            to_json_bytes(&Page {
+            to_json_bytes(&ExpensePage {
                 items: rows.iter().map(Expense::view).collect(),
                 next_cursor: next_cursor.as_deref(),
             })

@@ -3,10 +3,10 @@
 
 mod budgets;
 mod categories;
-mod csv;
+pub(crate) mod csv;
 mod expenses;
 mod idempotency;
-mod ops;
+pub(crate) mod ops;
 mod reports;
 
 use std::future::Future;

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::csv_format::ImportError;
 use crate::domain::FieldError;
@@ -35,15 +36,34 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: String,
+    #[schema(format = "uri")]
+    pub kind: String,
+    pub title: &'static str,
+    #[schema(minimum = 400, maximum = 599)]
+    pub status: u16,
+    pub detail: String,
+    /// Field errors, or a CSV import's bad rows.
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<serde_json::Value>,
+    #[schema(value_type = Option<Vec<ProblemItem>>, min_items = 1, nullable = false)]
+    pub errors: Option<serde_json::Value>,
+}
+
+// One entry of a problem's `errors`: a FieldError, or an ImportError,
+// which adds `line` (a test holds both to this shape). It only describes
+// them; Serialize is derived for `deny_unknown_fields`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(description = "One bad field, or one bad row of a CSV import.")]
+pub struct ProblemItem {
+    field: String,
+    message: String,
+    /// CSV import: the 1-based physical line where the record starts.
+    #[schema(minimum = 1, required = false)]
+    line: u64,
 }
 
 /// Seconds a client should wait before retrying after a 503.
@@ -119,6 +139,27 @@ impl ApiError {
         }
     }
 
+    /// The body of this error's response.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let errors = match self {
+            ApiError::BadRequest { errors, .. } | ApiError::Invalid(errors)
+                if !errors.is_empty() =>
+            {
+                serde_json::to_value(errors).ok()
+            }
+            ApiError::InvalidRows(rows) => serde_json::to_value(rows).ok(),
+            _ => None,
+        };
+        Problem {
+            kind: format!("https://expense-tracker.dev/problems/{}", self.slug()),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors,
+        }
+    }
+
     pub fn into_response(self) -> Response<Bytes> {
         match &self {
             ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
@@ -128,23 +169,7 @@ impl ApiError {
             _ => {}
         }
         let status = self.status();
-        let errors = match &self {
-            ApiError::BadRequest { errors, .. } | ApiError::Invalid(errors)
-                if !errors.is_empty() =>
-            {
-                serde_json::to_value(errors).ok()
-            }
-            ApiError::InvalidRows(rows) => serde_json::to_value(rows).ok(),
-            _ => None,
-        };
-        let problem = Problem {
-            kind: format!("https://expense-tracker.dev/problems/{}", self.slug()),
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
-            detail: self.detail(),
-            errors,
-        };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = Response::new(Bytes::from(body));
         *response.status_mut() = status;
         let headers = response.headers_mut();

@@ -1,388 +1,61 @@
-//! The OpenAPI 3.1 document, generated from the route table and the
-//! domain's own limits, so it cannot drift from what the code enforces.
-//! The document is checked against utoipa's OpenAPI model in tests.
+//! The OpenAPI 3.1 document, derived from the code: every schema from the
+//! type the server serialises or the body it parses (`ToSchema` derives,
+//! with the computed patterns in [`schemas`]), every path and operation
+//! from the route table. A field added to a view is in the document; a
+//! body field the parser accepts and the document lacks fails a test.
+//!
+//! The paths are assembled as JSON rather than with utoipa's path model,
+//! because that model cannot say that a response header is always sent
+//! (`required`), which the document promises for `Location` and `ETag`.
+
+pub mod schemas;
 
 use serde_json::{json, Map, Value};
+use utoipa::{OpenApi, ToSchema};
 
-use crate::domain::category::MAX_NAME;
-use crate::domain::expense::{MAX_DESCRIPTION, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN};
+use crate::domain::budget::{BudgetInput, BudgetMonth, BudgetView};
+use crate::domain::category::{CategoryList, CategoryPatch, CategoryView, NewCategory};
+use crate::domain::expense::{ExpensePage, ExpensePatch, ExpenseView, NewExpense};
 use crate::domain::filter::{DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_TEXT};
 use crate::domain::money::{Currency, MAX_MAJOR_UNITS, SCALE_DIGITS};
-use crate::domain::report::{DEFAULT_GROUP_LIMIT, MAX_GROUP_LIMIT};
+use crate::domain::report::{SummaryView, DEFAULT_GROUP_LIMIT, MAX_GROUP_LIMIT};
+use crate::handlers::csv::ImportResult;
+use crate::handlers::ops::{Healthy, Unhealthy};
+use crate::http::problem::Problem;
 use crate::http::routes::{Operation, Route, ROUTES};
+use schemas::{bound_pattern, DATE_PATTERN, MONTH_PATTERN};
 
-/// The general shape of every amount (API.md); requests are held to the
-/// exact [`amount_pattern`] of their currency.
-const AMOUNT_PATTERN: &str = "^[0-9]+(\\.[0-9]+)?$";
-/// Calendar dates the server accepts: 1000-01-01 to 9999-12-31 (with
-/// `format: date` ruling out days such as 02-30).
-const DATE_PATTERN: &str = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
-/// A month `YYYY-MM` in the same years.
-const MONTH_PATTERN: &str = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$";
-/// Unicode White_Space (what the server trims), as a regex class body.
-const WHITE_SPACE: &str =
-    "\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000";
+/// Every component: the types named here, and every type they name.
+#[derive(OpenApi)]
+#[openapi(components(schemas(
+    NewExpense,
+    ExpensePatch,
+    ExpenseView,
+    ExpensePage,
+    NewCategory,
+    CategoryPatch,
+    CategoryView,
+    CategoryList,
+    BudgetInput,
+    BudgetView,
+    BudgetMonth,
+    SummaryView,
+    ImportResult,
+    Healthy,
+    Unhealthy,
+    Problem,
+)))]
+struct Components;
 
-/// Text the server trims of White_Space and then holds to `min..=max` code
-/// points (`min` 0 or 1), without U+0000 or any of `forbidden`.
-fn trimmed_text_pattern(min: usize, max: usize, forbidden: &str) -> String {
-    let ws = WHITE_SPACE;
-    let edge = format!("[^{ws}\\u0000{forbidden}]");
-    let inner = format!("[^\\u0000{forbidden}]{{0,{}}}", max - 2);
-    let core = format!("{edge}({inner}{edge})?");
-    let core = if min == 0 { format!("({core})?") } else { core };
-    format!("^[{ws}]*{core}[{ws}]*$")
-}
-
-/// Integer parts below MAX_MAJOR_UNITS (which is all nines) of its full
-/// length: the first digit that is not a 9 is lower.
-fn full_length_below_max() -> String {
-    let digits = MAX_MAJOR_UNITS.to_string().len();
-    debug_assert!(MAX_MAJOR_UNITS.to_string().bytes().all(|b| b == b'9'));
-    let mut branches = vec![format!("[1-8][0-9]{{{}}}", digits - 1)];
-    for nines in 1..digits {
-        let rest = digits - 1 - nines;
-        let tail = if rest > 0 {
-            format!("[0-9]{{{rest}}}")
-        } else {
-            String::new()
-        };
-        branches.push(format!("9{{{nines}}}[0-8]{tail}"));
-    }
-    branches.join("|")
-}
-
-/// An amount of a currency with `decimals` minor-unit digits: > 0, at most
-/// MAX_MAJOR_UNITS, leading zeros allowed.
-fn amount_pattern(decimals: u32) -> String {
-    let digits = MAX_MAJOR_UNITS.to_string().len();
-    if decimals == 0 {
-        return format!("^0*[1-9][0-9]{{0,{}}}$", digits - 1);
-    }
-    let d = decimals as usize;
-    // Below one: a fraction with a non-zero digit among its first `d`.
-    let below_one: Vec<String> = (0..d)
-        .map(|zeros| {
-            let lead = if zeros > 0 {
-                format!("0{{{zeros}}}")
-            } else {
-                String::new()
-            };
-            let rest = d - 1 - zeros;
-            let tail = if rest > 0 {
-                format!("[0-9]{{0,{rest}}}")
-            } else {
-                String::new()
-            };
-            format!("{lead}[1-9]{tail}")
-        })
-        .collect();
-    format!(
-        "^(0*([1-9][0-9]{{0,{short}}}|{full})(\\.[0-9]{{1,{d}}})?|0*9{{{digits}}}(\\.0{{1,{d}}})?|0+\\.({below}))$",
-        short = digits - 2,
-        full = full_length_below_max(),
-        below = below_one.join("|"),
-    )
-}
-
-/// A filter bound (`min_amount`, `max_amount`): 0 to MAX_MAJOR_UNITS with
-/// at most SCALE_DIGITS decimals.
-fn bound_pattern() -> String {
-    let digits = MAX_MAJOR_UNITS.to_string().len();
-    format!(
-        "^(0*([0-9]{{1,{short}}}|{full})(\\.[0-9]{{1,{d}}})?|0*9{{{digits}}}(\\.0{{1,{d}}})?)$",
-        short = digits - 1,
-        full = full_length_below_max(),
-        d = SCALE_DIGITS,
-    )
-}
-
-/// Accepted currency codes grouped by their number of minor-unit digits.
-fn currencies_by_decimals() -> Vec<(u32, Vec<&'static str>)> {
-    let mut groups: Vec<(u32, Vec<&'static str>)> = Vec::new();
-    for code in Currency::all_codes() {
-        let Some(currency) = Currency::parse(code) else {
-            continue;
-        };
-        let decimals = currency.exponent();
-        match groups.iter_mut().find(|(d, _)| *d == decimals) {
-            Some((_, codes)) => codes.push(code),
-            None => groups.push((decimals, vec![code])),
-        }
-    }
-    groups.sort_by_key(|(d, _)| *d);
-    groups
-}
-
-/// The per-currency decimals rule in words, for the `amount` description.
-/// It is deliberately not a schema (`properties` beside an `anyOf` of
-/// per-currency branches): client generators turn that into unions of
-/// partial classes. This is the one place the schema is looser than the
-/// validation (a 422 names the field).
-fn decimals_rule() -> String {
-    let groups: Vec<String> = currencies_by_decimals()
-        .into_iter()
-        .filter(|(decimals, _)| *decimals != 2)
-        .map(|(decimals, codes)| format!("{decimals} for {}", codes.join(", ")))
-        .collect();
-    format!(
-        "At most as many decimals as the currency's minor unit (else 422): {}; 2 for every other code.",
-        groups.join("; ")
-    )
-}
-
-fn schemas() -> Value {
-    let currency = json!({
-        "type": "string",
-        "description": "Active ISO 4217 code with a numeric minor unit, upper case.",
-        "enum": Currency::all_codes(),
-    });
-    let amount = json!({
-        "type": "string",
-        "pattern": amount_pattern(SCALE_DIGITS),
-        "description": format!("Decimal string, > 0 and at most {MAX_MAJOR_UNITS} (leading zeros allowed). {} Responses print exactly the minor-unit digits.", decimals_rule()),
-        "examples": ["12.30"],
-    });
-    let date = json!({
-        "type": "string", "format": "date", "pattern": DATE_PATTERN,
-        "description": "A calendar date YYYY-MM-DD from 1000-01-01 to 9999-12-31.",
-    });
-    let text = |max: usize| {
-        json!({
-            "type": ["string", "null"],
-            "pattern": trimmed_text_pattern(0, max, ""),
-            "description": format!("Trimmed of Unicode White_Space, then at most {max} code points; empty means null; no U+0000."),
-        })
-    };
-    let tags = json!({
-        "type": ["array", "null"],
-        "items": {"type": "string", "pattern": trimmed_text_pattern(1, MAX_TAG_LEN, ";")},
-        "description": format!("Tags of 1-{MAX_TAG_LEN} code points after trimming Unicode White_Space, without ';' or U+0000. Duplicates collapse to the first, order kept; then at most {MAX_TAGS} (more is 422). null means []."),
-    });
-    let category_id = json!({"type": ["string", "null"], "description": "One of the caller's categories (another id is 422); null for none."});
-    let writable = |required: bool| {
-        let mut props = Map::new();
-        // References, not copies: generators then make one Currency type
-        // that every body and the currency filter share.
-        props.insert("amount".into(), schema_ref("Amount"));
-        props.insert("currency".into(), schema_ref("Currency"));
-        props.insert("date".into(), date.clone());
-        props.insert("category_id".into(), category_id.clone());
-        props.insert("merchant".into(), text(MAX_MERCHANT));
-        props.insert("description".into(), text(MAX_DESCRIPTION));
-        props.insert("tags".into(), tags.clone());
-        let mut schema =
-            json!({"type": "object", "additionalProperties": false, "properties": props});
-        if required {
-            schema["required"] = json!(["amount", "currency", "date"]);
-        } else {
-            schema["description"] = json!("A JSON merge patch: members present replace, null clears an optional one. The resulting amount must fit the resulting currency's minor unit (else 422): an amount or currency sent alone is checked against the stored one.");
-        }
-        schema
-    };
-    let timestamp = json!({"type": "string", "format": "date-time"});
-    let problem_item = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["field", "message"],
-        "properties": {
-            "field": {"type": "string"},
-            "message": {"type": "string"},
-            "line": {"type": "integer", "minimum": 1, "description": "CSV import: the 1-based physical line where the record starts."},
-        },
-    });
-    json!({
-        "Amount": amount,
-        "Currency": currency,
-        "NewExpense": writable(true),
-        "ExpensePatch": writable(false),
-        "Expense": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["id", "amount", "currency", "date", "category_id", "merchant", "description", "tags", "version", "created_at", "updated_at"],
-            "properties": {
-                "id": {"type": "string"},
-                "amount": {"type": "string", "pattern": AMOUNT_PATTERN},
-                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-                "date": date,
-                "category_id": {"type": ["string", "null"]},
-                "merchant": {"type": ["string", "null"]},
-                "description": {"type": ["string", "null"]},
-                "tags": {"type": "array", "items": {"type": "string"}},
-                "version": {"type": "integer", "minimum": 1},
-                "created_at": timestamp,
-                "updated_at": timestamp,
-            },
-        },
-        "ExpensePage": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["items", "next_cursor"],
-            "properties": {
-                "items": {"type": "array", "items": schema_ref("Expense")},
-                "next_cursor": {"type": ["string", "null"]},
-            },
-        },
-        "NewCategory": category_body(true),
-        "CategoryPatch": category_body(false),
-        "Category": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["id", "name", "color", "created_at", "updated_at"],
-            "properties": {
-                "id": {"type": "string"},
-                "name": {"type": "string"},
-                "color": {"type": ["string", "null"], "pattern": "^#[0-9a-f]{6}$"},
-                "created_at": timestamp,
-                "updated_at": timestamp,
-            },
-        },
-        "CategoryList": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["items"],
-            "properties": {"items": {"type": "array", "items": schema_ref("Category")}},
-        },
-        "BudgetInput": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["amount", "currency"],
-            "properties": {"amount": schema_ref("Amount"), "currency": schema_ref("Currency")},
-        },
-        "Budget": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["category_id", "amount", "currency", "created_at", "updated_at"],
-            "properties": {
-                "category_id": {"type": "string"},
-                "amount": {"type": "string", "pattern": AMOUNT_PATTERN},
-                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-                "created_at": timestamp,
-                "updated_at": timestamp,
-            },
-        },
-        "BudgetMonth": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["month", "items"],
-            "properties": {
-                "month": {"type": "string", "pattern": MONTH_PATTERN},
-                "items": {"type": "array", "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["category_id", "amount", "currency", "spent", "remaining", "over"],
-                    "properties": {
-                        "category_id": {"type": "string"},
-                        "amount": {"type": "string", "pattern": AMOUNT_PATTERN},
-                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-                        "spent": {"type": "string", "pattern": AMOUNT_PATTERN},
-                        "remaining": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"},
-                        "over": {"type": "boolean"},
-                    },
-                }},
-            },
-        },
-        "Summary": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["from", "to", "group_by", "groups", "next_cursor"],
-            "properties": {
-                "from": {"type": ["string", "null"], "format": "date"},
-                "to": {"type": ["string", "null"], "format": "date"},
-                "group_by": {"type": "string", "enum": ["category", "month", "tag", "merchant"]},
-                "groups": {"type": "array", "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["key", "currency", "total", "count"],
-                    "properties": {
-                        "key": {"type": ["string", "null"]},
-                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-                        "total": {"type": "string", "pattern": AMOUNT_PATTERN},
-                        "count": {"type": "integer", "minimum": 1},
-                    },
-                }},
-                "next_cursor": {"type": ["string", "null"], "description": "Pass as cursor for the groups that follow; null when none do."},
-            },
-        },
-        "ImportResult": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["imported"],
-            "properties": {"imported": {"type": "integer", "minimum": 0}},
-        },
-        "Health": {
-            "type": "object",
-            "additionalProperties": false,
-            "required": ["status", "checks"],
-            "properties": {
-                "status": {"type": "string", "enum": ["ok"]},
-                "checks": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["database", "cache"],
-                    "properties": {
-                        "database": {"type": "string", "enum": ["ok"]},
-                        "cache": {"type": "string", "enum": ["ok", "unavailable", "disabled"]},
-                    },
-                },
-            },
-        },
-        "Unhealthy": {
-            "type": "object",
-            "description": "problem+json with the health state and the checks operators read.",
-            "required": ["type", "title", "status", "detail", "health", "checks"],
-            "properties": {
-                "type": {"type": "string", "format": "uri"},
-                "title": {"type": "string"},
-                "status": {"type": "integer", "enum": [503]},
-                "health": {"type": "string", "enum": ["unavailable", "draining"]},
-                "detail": {"type": "string"},
-                "checks": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "required": ["database", "cache"],
-                    "properties": {
-                        "database": {"type": "string", "enum": ["unavailable", "draining"]},
-                        "cache": {"type": "string", "enum": ["ok", "unavailable", "disabled", "draining"]},
-                    },
-                },
-            },
-        },
-        "Problem": {
-            "type": "object",
-            "description": "RFC 9457 problem details.",
-            "required": ["type", "title", "status", "detail"],
-            "properties": {
-                "type": {"type": "string", "format": "uri"},
-                "title": {"type": "string"},
-                "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                "detail": {"type": "string"},
-                "errors": {"type": "array", "minItems": 1, "items": problem_item},
-            },
-        },
-    })
-}
-
-fn category_body(required: bool) -> Value {
-    let mut schema = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "properties": {
-            "name": {"type": "string", "pattern": trimmed_text_pattern(1, MAX_NAME, ""),
-                     "description": format!("1-{MAX_NAME} code points after trimming Unicode White_Space, no U+0000. Unique per user ignoring case (409 otherwise).")},
-            "color": {"type": ["string", "null"], "pattern": "^#[0-9A-Fa-f]{6}$"},
-        },
-    });
-    if required {
-        schema["required"] = json!(["name"]);
-    }
-    schema
+fn components() -> Value {
+    let components = Components::openapi().components.unwrap_or_default();
+    serde_json::to_value(components.schemas).unwrap_or_default()
 }
 
 fn problem(description: &str) -> Value {
     json!({
         "description": description,
-        "content": {"application/problem+json": {"schema": schema_ref("Problem")}},
+        "content": {"application/problem+json": {"schema": schema_ref::<Problem>()}},
     })
 }
 
@@ -394,23 +67,29 @@ fn problem_with_header(description: &str, header: &str, about: &str) -> Value {
     response
 }
 
-fn schema_ref(schema: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{schema}")})
+/// A reference to the component of `T`, by the name its derive gives it.
+fn schema_ref<T: ToSchema>() -> Value {
+    json!({"$ref": format!("#/components/schemas/{}", T::name())})
 }
 
-fn body_of(schema: &str) -> Value {
-    json!({"application/json": {"schema": schema_ref(schema)}})
+fn body_of<T: ToSchema>() -> Value {
+    json!({"application/json": {"schema": schema_ref::<T>()}})
+}
+
+/// A 2xx answer with a JSON body of `T`.
+fn ok<T: ToSchema>(description: &str) -> Value {
+    json!({"description": description, "content": body_of::<T>()})
 }
 
 /// A JSON merge patch body (RFC 7396). The server takes it as
 /// `application/merge-patch+json` or `application/json`; the document
 /// offers one media type, because generators given two emit broken code
 /// (openapi-python-client: a module that does not import).
-fn merge_patch_body(schema: &str) -> Value {
+fn merge_patch_body<T: ToSchema>() -> Value {
     json!({
         "required": true,
         "description": "A JSON merge patch (RFC 7396). Sent as application/json or application/merge-patch+json; both are accepted alike.",
-        "content": body_of(schema),
+        "content": body_of::<T>(),
     })
 }
 
@@ -488,7 +167,7 @@ fn list_params() -> Value {
         ),
         query(
             "currency",
-            schema_ref("Currency"),
+            schema_ref::<Currency>(),
             "Expenses in this currency. Indexed (when neither tag nor category_id is also given): a page costs the same however deep."
         ),
         query(
@@ -550,16 +229,15 @@ fn operation(route: &Route) -> Value {
         "summary": route.summary,
         "description": description(route.operation),
     });
-    let ok = |schema: &str, description: &str| json!({"description": description, "content": body_of(schema)});
     // Whether the operation reads a body, query parameters or an
     // Idempotency-Key: only those can be malformed (400).
     let mut reads_input = true;
     match route.operation {
         Operation::CreateExpense => {
             op["parameters"] = json!([idempotency_param()]);
-            op["requestBody"] = json!({"required": true, "content": body_of("NewExpense")});
+            op["requestBody"] = json!({"required": true, "content": body_of::<NewExpense>()});
             responses.insert("201".into(), {
-                let mut r = ok("Expense", "Created");
+                let mut r = ok::<ExpenseView>("Created");
                 r["headers"] = json!({
                     "Location": header("/v1/expenses/{id} of the new expense", true),
                     "ETag": header("\"1\"", true),
@@ -575,11 +253,11 @@ fn operation(route: &Route) -> Value {
         }
         Operation::ListExpenses => {
             op["parameters"] = list_params();
-            responses.insert("200".into(), ok("ExpensePage", "One page"));
+            responses.insert("200".into(), ok::<ExpensePage>("One page"));
         }
         Operation::GetExpense => {
             op["parameters"] = json!([id_param()]);
-            let mut r = ok("Expense", "The expense");
+            let mut r = ok::<ExpenseView>("The expense");
             r["headers"] = json!({"ETag": header("\"<version>\"", true)});
             responses.insert("200".into(), r);
             responses.insert("404".into(), problem("No such expense"));
@@ -587,8 +265,8 @@ fn operation(route: &Route) -> Value {
         }
         Operation::UpdateExpense => {
             op["parameters"] = json!([id_param(), if_match_param()]);
-            op["requestBody"] = merge_patch_body("ExpensePatch");
-            let mut r = ok("Expense", "Updated");
+            op["requestBody"] = merge_patch_body::<ExpensePatch>();
+            let mut r = ok::<ExpenseView>("Updated");
             r["headers"] = json!({"ETag": header("\"<version>\" of the new version", true)});
             responses.insert("200".into(), r);
             responses.insert("404".into(), problem("No such expense"));
@@ -619,7 +297,7 @@ fn operation(route: &Route) -> Value {
             op["requestBody"] = json!({"required": true, "content": {"text/csv": {"schema": {"type": "string"},
                 "example": "date,amount,currency,category,merchant,description,tags\r\n2026-11-28,12.30,USD,Food,Corner Café,Lunch,team;lunch\r\n"}}});
             responses.insert("201".into(), {
-                let mut r = ok("ImportResult", "Every row stored");
+                let mut r = ok::<ImportResult>("Every row stored");
                 r["headers"] = json!({"Idempotent-Replayed": replayed_header()});
                 r
             });
@@ -634,9 +312,9 @@ fn operation(route: &Route) -> Value {
             );
         }
         Operation::CreateCategory => {
-            op["requestBody"] = json!({"required": true, "content": body_of("NewCategory")});
+            op["requestBody"] = json!({"required": true, "content": body_of::<NewCategory>()});
             responses.insert("201".into(), {
-                let mut r = ok("Category", "Created");
+                let mut r = ok::<CategoryView>("Created");
                 r["headers"] =
                     json!({"Location": header("/v1/categories/{id} of the new category", true)});
                 r
@@ -646,19 +324,19 @@ fn operation(route: &Route) -> Value {
             responses.insert("422".into(), problem("Invalid fields"));
         }
         Operation::ListCategories => {
-            responses.insert("200".into(), ok("CategoryList", "By lower-cased name"));
+            responses.insert("200".into(), ok::<CategoryList>("By lower-cased name"));
             reads_input = false;
         }
         Operation::GetCategory => {
             op["parameters"] = json!([id_param()]);
-            responses.insert("200".into(), ok("Category", "The category"));
+            responses.insert("200".into(), ok::<CategoryView>("The category"));
             responses.insert("404".into(), problem("No such category"));
             reads_input = false;
         }
         Operation::UpdateCategory => {
             op["parameters"] = json!([id_param()]);
-            op["requestBody"] = merge_patch_body("CategoryPatch");
-            responses.insert("200".into(), ok("Category", "Updated"));
+            op["requestBody"] = merge_patch_body::<CategoryPatch>();
+            responses.insert("200".into(), ok::<CategoryView>("Updated"));
             responses.insert("404".into(), problem("No such category"));
             responses.insert("409".into(), problem("The name is taken (ignoring case)"));
             responses.insert("415".into(), problem("Not JSON"));
@@ -672,8 +350,8 @@ fn operation(route: &Route) -> Value {
         }
         Operation::PutBudget => {
             op["parameters"] = json!([path_param("category_id")]);
-            op["requestBody"] = json!({"required": true, "content": body_of("BudgetInput")});
-            responses.insert("200".into(), ok("Budget", "Created or replaced"));
+            op["requestBody"] = json!({"required": true, "content": body_of::<BudgetInput>()});
+            responses.insert("200".into(), ok::<BudgetView>("Created or replaced"));
             responses.insert("404".into(), problem("No such category"));
             responses.insert("415".into(), problem("Not application/json"));
             responses.insert("422".into(), problem("Invalid fields"));
@@ -688,7 +366,7 @@ fn operation(route: &Route) -> Value {
             op["parameters"] = json!([{"name": "month", "in": "query", "required": false,
                 "schema": {"type": "string", "pattern": MONTH_PATTERN},
                 "description": "YYYY-MM, years 1000 to 9999; default: the current UTC month."}]);
-            responses.insert("200".into(), ok("BudgetMonth", "Budgets with spending"));
+            responses.insert("200".into(), ok::<BudgetMonth>("Budgets with spending"));
         }
         Operation::SummaryReport => {
             op["parameters"] = json!([
@@ -702,16 +380,19 @@ fn operation(route: &Route) -> Value {
                 {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"},
                  "description": "The next_cursor of the previous answer for the same group_by, unchanged; anything else is 400."},
             ]);
-            responses.insert("200".into(), ok("Summary", "Totals per key and currency"));
+            responses.insert(
+                "200".into(),
+                ok::<SummaryView>("Totals per key and currency"),
+            );
         }
         Operation::Health => {
-            responses.insert("200".into(), ok("Health", "Healthy"));
+            responses.insert("200".into(), ok::<Healthy>("Healthy"));
             responses.insert(
                 "503".into(),
                 json!({
                     "description": "The database is unreachable, or the server is draining",
                     "headers": {"Retry-After": header("Seconds to wait", true)},
-                    "content": {"application/problem+json": {"schema": schema_ref("Unhealthy")}},
+                    "content": {"application/problem+json": {"schema": schema_ref::<Unhealthy>()}},
                 }),
             );
             reads_input = false;
@@ -798,7 +479,7 @@ pub fn document() -> Value {
         "tags": TAGS.iter().map(|(name, description)| json!({"name": name, "description": description})).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": components(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     })
@@ -806,7 +487,178 @@ pub fn document() -> Value {
 
 #[cfg(test)]
 mod tests {
+    use super::schemas::{
+        amount_pattern, bound_pattern, currencies_by_decimals, trimmed_text_pattern,
+    };
     use super::*;
+    use crate::domain::expense::{MAX_MERCHANT, MAX_TAG_LEN};
+    use crate::domain::report::GroupBy;
+
+    fn component<'a>(doc: &'a Value, name: &str) -> &'a Map<String, Value> {
+        doc["components"]["schemas"][name]
+            .as_object()
+            .unwrap_or_else(|| panic!("no component {name}"))
+    }
+
+    fn property_names(schema: &Map<String, Value>) -> Vec<String> {
+        let mut names: Vec<String> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn sorted(fields: &[&str]) -> Vec<String> {
+        let mut fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+        fields.sort();
+        fields
+    }
+
+    /// The bodies are described by their own types, and the parsers read
+    /// their own field lists: the two must name the same fields.
+    #[test]
+    fn bodies_name_exactly_the_fields_the_parsers_accept() {
+        use crate::domain::{budget, category, expense};
+        let doc = document();
+        for (schema, fields) in [
+            ("NewExpense", &expense::WRITABLE_FIELDS[..]),
+            ("ExpensePatch", &expense::WRITABLE_FIELDS[..]),
+            ("NewCategory", &category::WRITABLE_FIELDS[..]),
+            ("CategoryPatch", &category::WRITABLE_FIELDS[..]),
+            ("BudgetInput", &budget::WRITABLE_FIELDS[..]),
+        ] {
+            let body = component(&doc, schema);
+            assert_eq!(property_names(body), sorted(fields), "{schema}");
+            assert_eq!(body["additionalProperties"], false, "{schema}");
+        }
+        assert_eq!(
+            component(&doc, "NewExpense")["required"],
+            json!(["amount", "currency", "date"])
+        );
+        assert_eq!(component(&doc, "NewCategory")["required"], json!(["name"]));
+        assert_eq!(
+            component(&doc, "BudgetInput")["required"],
+            json!(["amount", "currency"])
+        );
+        for patch in ["ExpensePatch", "CategoryPatch"] {
+            assert!(!component(&doc, patch).contains_key("required"), "{patch}");
+        }
+    }
+
+    /// What the server writes has exactly the documented members, every
+    /// one of them required (null where the schema allows it).
+    #[test]
+    fn views_serialise_exactly_their_schemas() {
+        use crate::domain::category::Category;
+        use crate::domain::expense::{Expense, ExpenseFields};
+        use crate::domain::money::Money;
+        let doc = document();
+        let expense = Expense {
+            id: crate::domain::new_id(),
+            fields: ExpenseFields {
+                money: Money::parse("12.30", Currency::parse("USD").unwrap()).unwrap(),
+                date: time::macros::date!(2026 - 01 - 02),
+                category_id: None,
+                merchant: None,
+                description: None,
+                tags: vec![],
+            },
+            version: 1,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let category = Category {
+            id: crate::domain::new_id(),
+            name: "Food".into(),
+            color: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        for (schema, value) in [
+            ("Expense", serde_json::to_value(expense.view()).unwrap()),
+            ("Category", serde_json::to_value(category.view()).unwrap()),
+        ] {
+            let schema = component(&doc, schema);
+            let mut written: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+            written.sort();
+            assert_eq!(written, property_names(schema));
+            let mut required: Vec<String> =
+                serde_json::from_value(schema["required"].clone()).unwrap();
+            required.sort();
+            assert_eq!(required, written);
+        }
+    }
+
+    #[test]
+    fn problem_items_describe_field_and_row_errors() {
+        use crate::domain::FieldError;
+        let doc = document();
+        let item = component(&doc, "ProblemItem");
+        let described = property_names(item);
+        let required: Vec<String> = serde_json::from_value(item["required"].clone()).unwrap();
+        let field = serde_json::to_value(FieldError::new("amount", "is required")).unwrap();
+        let row = serde_json::to_value(
+            crate::domain::csv_format::parse_import(b"date\r\nnot-a-date\r\n").unwrap_err(),
+        )
+        .unwrap();
+        for value in [&field, &row[0]] {
+            let keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+            assert!(keys.iter().all(|k| described.contains(k)), "{value}");
+            assert!(required.iter().all(|k| keys.contains(k)), "{value}");
+        }
+        assert!(row[0].get("line").is_some(), "{row}");
+    }
+
+    #[test]
+    fn every_reference_resolves_and_every_component_is_used() {
+        fn refs(value: &Value, found: &mut Vec<String>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        found.push(target.clone());
+                    }
+                    map.values().for_each(|v| refs(v, found));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+                _ => {}
+            }
+        }
+        let doc = document();
+        let mut found = Vec::new();
+        refs(&doc, &mut found);
+        let names: Vec<&String> = doc["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        for target in &found {
+            let name = target.strip_prefix("#/components/schemas/").unwrap();
+            assert!(
+                names.iter().any(|n| *n == name),
+                "{target} does not resolve"
+            );
+        }
+        for name in names {
+            assert!(
+                found.contains(&format!("#/components/schemas/{name}")),
+                "{name} is unused"
+            );
+        }
+    }
+
+    #[test]
+    fn group_by_is_written_as_its_parameter_value() {
+        let doc = document();
+        let documented = &doc["components"]["schemas"]["Summary"]["properties"]["group_by"]["enum"];
+        let names: Vec<&str> = GroupBy::ALL.iter().map(|g| g.name()).collect();
+        assert_eq!(documented, &json!(names));
+        for group in GroupBy::ALL {
+            assert_eq!(serde_json::to_value(group).unwrap(), json!(group.name()));
+        }
+    }
 
     #[test]
     fn every_operation_has_a_listed_tag_and_says_how_it_is_authorised() {
