@@ -3,10 +3,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::text::{clean, fold};
+use super::fields::{CategoryName, Colour};
+use super::text::fold;
 use super::{format_timestamp, FieldError};
-
-pub const MAX_NAME: usize = 100;
 
 /// A stored category.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,7 +98,8 @@ pub fn parse_fields(
                 None
             }
         },
-        Some(Value::String(raw)) => validate_name(raw)
+        Some(Value::String(raw)) => CategoryName::parse(raw)
+            .map(CategoryName::into_string)
             .map_err(|m| errors.push(FieldError::new("name", m)))
             .ok(),
         Some(_) => {
@@ -110,41 +110,21 @@ pub fn parse_fields(
     let color = match body.get("color") {
         None => current.and_then(|c| c.color.clone()),
         Some(Value::Null) => None,
-        Some(Value::String(raw)) => validate_color(raw)
+        Some(Value::String(raw)) => Colour::parse(raw)
+            .map(Colour::into_string)
             .map_err(|m| errors.push(FieldError::new("color", m)))
             .ok(),
         Some(_) => {
-            errors.push(FieldError::new("color", "must be a colour #rrggbb or null"));
+            errors.push(FieldError::new(
+                "color",
+                format!("{} or null", Colour::MESSAGE),
+            ));
             None
         }
     };
     match name {
         Some(name) if errors.is_empty() => Ok((name, color)),
         _ => Err(errors),
-    }
-}
-
-/// A category name: trimmed, 1–100 code points, no U+0000.
-pub fn validate_name(raw: &str) -> Result<String, String> {
-    let name = clean(raw);
-    let length = name.chars().count();
-    if length == 0 || length > MAX_NAME {
-        Err(format!("must be 1 to {MAX_NAME} characters after trimming"))
-    } else if name.contains('\0') {
-        Err(super::text::NUL_MESSAGE.into())
-    } else {
-        Ok(name.to_owned())
-    }
-}
-
-/// A colour `#rrggbb` (hex digits in either case, stored in lower case).
-pub fn validate_color(raw: &str) -> Result<String, String> {
-    let ok =
-        raw.len() == 7 && raw.starts_with('#') && raw[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    if ok {
-        Ok(raw.to_ascii_lowercase())
-    } else {
-        Err("must be a colour #rrggbb".into())
     }
 }
 
@@ -182,17 +162,5 @@ mod tests {
             parse_fields(&body(serde_json::json!({"color": null})), Some(&current)).unwrap(),
             ("Food".to_owned(), None)
         );
-    }
-
-    #[test]
-    fn names_and_colours() {
-        assert_eq!(validate_name("  Food ").unwrap(), "Food");
-        assert!(validate_name("   ").is_err());
-        assert!(validate_name(&"x".repeat(101)).is_err());
-        assert!(validate_name(&"é".repeat(100)).is_ok());
-        assert_eq!(validate_color("#A0b1C2").unwrap(), "#a0b1c2");
-        for bad in ["a0b1c2", "#a0b1c", "#a0b1c2f", "#g0b1c2", ""] {
-            assert!(validate_color(bad).is_err(), "{bad}");
-        }
     }
 }

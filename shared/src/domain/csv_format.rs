@@ -9,10 +9,10 @@ use csv::StringRecord;
 use serde::Serialize;
 use time::Date;
 
-use super::category::validate_name;
-use super::expense::{distinct_tags, validate_tag, Expense, MAX_DESCRIPTION, MAX_MERCHANT};
+use super::expense::Expense;
+use super::fields::{CategoryName, Description, Merchant, Tag, Tags};
 use super::money::{amount_field, Currency, Money};
-use super::text::{clean, date_field, format_date, optional_text};
+use super::text::{clean, date_field, format_date};
 
 /// Export columns, in order.
 pub const COLUMNS: [&str; 8] = [
@@ -101,7 +101,7 @@ pub struct ImportRow {
     pub line: u64,
     pub money: Money,
     pub date: Date,
-    /// Category name (trimmed, validated with `validate_name`), None when
+    /// Category name (trimmed, validated as a `CategoryName`), None when
     /// the cell is empty or the column absent.
     pub category: Option<String>,
     pub merchant: Option<String>,
@@ -236,13 +236,16 @@ fn parse_row(
     );
     let category = match clean(cell("category")) {
         "" => Ok(None),
-        name => validate_name(name).map(Some),
+        name => CategoryName::parse(name).map(|name| Some(name.into_string())),
     };
     let category = errors.check("category", category);
-    let merchant = errors.check("merchant", optional_text(cell("merchant"), MAX_MERCHANT));
+    let merchant = errors.check(
+        "merchant",
+        Merchant::parse(cell("merchant")).map(|m| m.map(Merchant::into_string)),
+    );
     let description = errors.check(
         "description",
-        optional_text(cell("description"), MAX_DESCRIPTION),
+        Description::parse(cell("description")).map(|d| d.map(Description::into_string)),
     );
     let tags = errors.check("tags", parse_tag_cell(cell("tags")));
 
@@ -290,10 +293,10 @@ fn parse_tag_cell(cell: &str) -> Result<Vec<String>, String> {
     let tags = cell
         .split(';')
         .filter(|p| !clean(p).is_empty())
-        .map(validate_tag)
-        .collect::<Result<Vec<&str>, String>>()
+        .map(Tag::parse)
+        .collect::<Result<Vec<Tag>, String>>()
         .map_err(|message| format!("each tag {message}"))?;
-    distinct_tags(tags)
+    Ok(Tags::from_tags(tags)?.into_vec())
 }
 
 /// The line breaks that start in `body[range]`. A break is LF, CRLF or a

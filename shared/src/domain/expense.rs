@@ -6,14 +6,11 @@ use serde_json::{Map, Value};
 use time::Date;
 use utoipa::ToSchema;
 
+use super::fields::{Description, Merchant, Tag, Tags};
 use super::money::{amount_field, Currency, Money, AMOUNT_NOT_A_STRING};
 use super::text::{self, format_date};
 use super::{format_timestamp, FieldError};
 
-pub const MAX_MERCHANT: usize = 200;
-pub const MAX_DESCRIPTION: usize = 2000;
-pub const MAX_TAGS: usize = 20;
-pub const MAX_TAG_LEN: usize = 50;
 /// Longest `category_id` accepted before looking it up.
 pub const MAX_ID_LEN: usize = 64;
 /// The message for a `category_id` that is not one of the caller's.
@@ -304,14 +301,14 @@ fn parse_fields(
         "merchant",
         current.map(|c| &c.merchant),
         &mut errors,
-        |v| optional_string(v, MAX_MERCHANT),
+        |v| Ok(Merchant::parse(text_or_null(v)?)?.map(Merchant::into_string)),
     );
     let description = optional(
         body,
         "description",
         current.map(|c| &c.description),
         &mut errors,
-        |v| optional_string(v, MAX_DESCRIPTION),
+        |v| Ok(Description::parse(text_or_null(v)?)?.map(Description::into_string)),
     );
     let tags = match slot(body, "tags") {
         Slot::Absent => current.map(|c| c.tags.clone()).unwrap_or_default(),
@@ -354,11 +351,11 @@ fn optional<T: Clone>(
     }
 }
 
-fn optional_string(value: &Value, max: usize) -> Result<Option<String>, String> {
-    match value {
-        Value::String(s) => text::optional_text(s, max),
-        _ => Err("must be a string or null".into()),
-    }
+/// The text of an optional field that is not null.
+fn text_or_null(value: &Value) -> Result<&str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| "must be a string or null".to_owned())
 }
 
 /// Validates a tag list: trimmed, deduplicated keeping the first, limits
@@ -378,46 +375,17 @@ pub fn parse_tags(value: &Value, errors: &mut Vec<FieldError>) -> Vec<String> {
             errors.push(FieldError::new(field, "must be a string"));
             continue;
         };
-        match validate_tag(raw) {
+        match Tag::parse(raw) {
             Ok(tag) => valid.push(tag),
             Err(message) => errors.push(FieldError::new(field, message)),
         }
     }
-    distinct_tags(valid).unwrap_or_else(|message| {
-        errors.push(FieldError::new("tags", message));
-        Vec::new()
-    })
-}
-
-/// Valid tags as an expense keeps them (JSON arrays and CSV cells alike):
-/// duplicates collapse to the first, order kept; then at most `MAX_TAGS`.
-pub fn distinct_tags<'a>(valid: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>, String> {
-    let mut tags: Vec<String> = Vec::new();
-    for tag in valid {
-        if !tags.iter().any(|t| t == tag) {
-            tags.push(tag.to_owned());
+    match Tags::from_tags(valid) {
+        Ok(tags) => tags.into_vec(),
+        Err(message) => {
+            errors.push(FieldError::new("tags", message));
+            Vec::new()
         }
-    }
-    if tags.len() > MAX_TAGS {
-        return Err(format!("must hold at most {MAX_TAGS} distinct tags"));
-    }
-    Ok(tags)
-}
-
-/// One tag: 1–50 code points after trimming, no `;`, no U+0000.
-pub fn validate_tag(raw: &str) -> Result<&str, String> {
-    let tag = text::clean(raw);
-    let length = tag.chars().count();
-    if length == 0 || length > MAX_TAG_LEN {
-        Err(format!(
-            "must be 1 to {MAX_TAG_LEN} characters after trimming"
-        ))
-    } else if tag.contains(';') {
-        Err("must not contain ';'".into())
-    } else if tag.contains('\0') {
-        Err(text::NUL_MESSAGE.into())
-    } else {
-        Ok(tag)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod category;
 pub mod csv_format;
 pub mod cursor;
 pub mod expense;
+pub mod fields;
 pub mod filter;
 pub mod money;
 pub mod query;

@@ -24,19 +24,6 @@ pub fn date_field(text: &str) -> Result<Date, &'static str> {
     parse_date(text).ok_or(DATE_MESSAGE)
 }
 
-/// An optional text field: trimmed, empty → `None`, at most `max` code
-/// points, no U+0000.
-pub fn optional_text(text: &str, max: usize) -> Result<Option<String>, String> {
-    let text = clean(text);
-    if text.contains('\0') {
-        return Err(NUL_MESSAGE.into());
-    }
-    if text.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
-    Ok((!text.is_empty()).then(|| text.to_owned()))
-}
-
 /// Earliest and latest dates accepted: what MySQL's DATE type can store.
 pub const MIN_YEAR: i32 = 1000;
 pub const MAX_YEAR: i32 = 9999;
@@ -79,12 +66,6 @@ mod tests {
     #[test]
     fn trims_unicode_white_space() {
         assert_eq!(clean("\u{3000} café \u{2003}\n"), "café");
-        assert_eq!(optional_text("   ", 10).unwrap(), None);
-        assert_eq!(optional_text(" a ", 1).unwrap().as_deref(), Some("a"));
-        assert!(optional_text("ab", 1).is_err());
-        assert!(optional_text("a\0b", 10).is_err());
-        // Code points, not bytes: four emoji fit in four.
-        assert!(optional_text("😀😀😀😀", 4).is_ok());
     }
 
     #[test]

@@ -491,7 +491,7 @@ mod tests {
         amount_pattern, bound_pattern, currencies_by_decimals, trimmed_text_pattern,
     };
     use super::*;
-    use crate::domain::expense::{MAX_MERCHANT, MAX_TAG_LEN};
+    use crate::domain::fields::{MAX_MERCHANT, MAX_TAG_LEN};
     use crate::domain::report::GroupBy;
 
     fn component<'a>(doc: &'a Value, name: &str) -> &'a Map<String, Value> {

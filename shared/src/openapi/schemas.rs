@@ -13,8 +13,9 @@ use utoipa::openapi::schema::{
 use utoipa::openapi::{KnownFormat, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::category::MAX_NAME;
-use crate::domain::expense::{MAX_DESCRIPTION, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN};
+use crate::domain::fields::{
+    MAX_CATEGORY_NAME, MAX_DESCRIPTION, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN,
+};
 use crate::domain::money::{Currency, MAX_MAJOR_UNITS, SCALE_DIGITS};
 
 /// The general shape of every amount (API.md); requests are held to the
@@ -249,9 +250,9 @@ pub fn category_id_input() -> Object {
 
 pub fn category_name() -> Object {
     string()
-        .pattern(Some(trimmed_text_pattern(1, MAX_NAME, "")))
+        .pattern(Some(trimmed_text_pattern(1, MAX_CATEGORY_NAME, "")))
         .description(Some(format!(
-            "1-{MAX_NAME} code points after trimming Unicode White_Space, no U+0000. Unique per user ignoring case (409 otherwise)."
+            "1-{MAX_CATEGORY_NAME} code points after trimming Unicode White_Space, no U+0000. Unique per user ignoring case (409 otherwise)."
         )))
         .build()
 }
