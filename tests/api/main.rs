@@ -19,6 +19,7 @@ mod idempotency;
 mod isolation;
 mod lambda_events;
 mod lambda_runtime;
+mod ledger_store;
 mod list;
 mod list_plans;
 mod mariadb_server;

@@ -10,6 +10,7 @@ use super::text::{clean, NUL_MESSAGE};
 pub const MAX_MERCHANT: usize = 200;
 pub const MAX_DESCRIPTION: usize = 2000;
 pub const MAX_CATEGORY_NAME: usize = 100;
+pub const MAX_LEDGER_NAME: usize = 100;
 pub const MAX_TAGS: usize = 20;
 pub const MAX_TAG_LEN: usize = 50;
 
@@ -77,6 +78,20 @@ impl CategoryName {
         Ok(CategoryName(
             required_text(text, MAX_CATEGORY_NAME)?.to_owned(),
         ))
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A ledger's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerName(String);
+
+impl LedgerName {
+    pub fn parse(text: &str) -> Result<LedgerName, String> {
+        Ok(LedgerName(required_text(text, MAX_LEDGER_NAME)?.to_owned()))
     }
 
     pub fn into_string(self) -> String {

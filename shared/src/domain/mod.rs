@@ -7,6 +7,7 @@ pub mod cursor;
 pub mod expense;
 pub mod fields;
 pub mod filter;
+pub mod ledger;
 pub mod money;
 pub mod query;
 pub mod report;

@@ -47,6 +47,7 @@ pub const MYSQL: &[Migration] = migrations!("mysql":
     3 => "0003_list_filter_indexes",
     4 => "0004_expense_rollups",
     5 => "0005_tag_dates",
+    6 => "0006_ledgers",
 );
 pub const SQLITE: &[Migration] = migrations!("sqlite":
     1 => "0001_expenses",
@@ -54,6 +55,7 @@ pub const SQLITE: &[Migration] = migrations!("sqlite":
     3 => "0003_list_filter_indexes",
     4 => "0004_expense_rollups",
     5 => "0005_tag_dates",
+    6 => "0006_ledgers",
 );
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod iam;
+pub mod ledgers;
 pub mod migrate;
 pub mod mysql;
 pub mod rollup;
@@ -25,6 +26,7 @@ use crate::domain::filter::ListQuery;
 use crate::domain::report::{SummaryGroup, SummaryQuery};
 use crate::domain::UserId;
 
+pub use ledgers::LedgerStore;
 pub use sql_store::SqlStore;
 
 /// What can go wrong below the HTTP layer.
@@ -91,7 +93,7 @@ pub struct IdempotencyRecord {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: LedgerStore + Send + Sync {
     /// Cheap round trip: the health check.
     async fn ping(&self) -> Result<(), StoreError>;
 

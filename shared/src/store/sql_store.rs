@@ -68,7 +68,11 @@ impl SqlStore {
     }
 
     /// Bounds a whole call by the statement budget: then `Unavailable`.
-    async fn bounded<T>(
+    pub(super) fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    pub(super) async fn bounded<T>(
         &self,
         work: impl std::future::Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
@@ -92,7 +96,7 @@ const MAX_TRIES: u32 = 8;
 /// smaller transaction, the writer, as the victim, and a writer whose rows
 /// span several months can meet it month after month, so the pauses grow
 /// (jittered, 1 ms up to 250 ms) until the backfill has moved on.
-async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
+pub(super) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, StoreError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, StoreError>>,
