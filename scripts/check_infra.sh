@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline checks of the deployment definitions; no AWS account needed.
-#   - cfn-lint and `sam validate --lint` on the SAM template, and its
+#   - cfn-lint and `sam validate --lint` on the SAM template, its
+#     generated per-route resources against scripts/sam_routes.py, and its
 #     listener rules against routes.json
 #   - terraform/ parses, and every module argument, variable, local, module
 #     output and resource reference resolves (our own checker, which needs
@@ -30,6 +31,9 @@ step "cfn-lint template.yaml"
 step "sam validate --lint template.yaml (offline: the transform and cfn-lint, no AWS calls)"
 SAM_CLI_TELEMETRY=0 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none \
   "$sam_venv/bin/sam" validate --lint --template template.yaml --region us-east-1
+
+step "SAM per-route resources are what scripts/sam_routes.py writes from routes.json"
+"$py" scripts/sam_routes.py --check
 
 step "SAM listener rules = routes.json"
 "$py" scripts/check_sam_routes.py

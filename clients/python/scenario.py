@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import os
 import sys
 import traceback
@@ -45,6 +46,20 @@ from expense_tracker_api_client.api.expenses import (
     list_expenses,
     update_expense,
 )
+from expense_tracker_api_client.api.ledgers import (
+    accept_invitation,
+    create_invitation,
+    create_ledger,
+    delete_ledger,
+    get_ledger,
+    list_invitations,
+    list_ledgers,
+    list_members,
+    remove_member,
+    revoke_invitation,
+    update_ledger,
+    update_member,
+)
 from expense_tracker_api_client.api.reports import summary_report
 from expense_tracker_api_client.api.service import health, openapi
 from expense_tracker_api_client.models import (
@@ -54,14 +69,27 @@ from expense_tracker_api_client.models import (
     Category,
     CategoryList,
     CategoryPatch,
+    CreatedInvitation,
     Currency,
     Expense,
     ExpensePage,
     ExpensePatch,
     Health,
     ImportResult,
+    InvitationCode,
+    InvitationList,
+    Ledger,
+    LedgerList,
+    LedgerPatch,
+    MemberList,
+    MemberPatch,
+    MemberPatchRole,
+    MemberView,
     NewCategory,
     NewExpense,
+    NewInvitation,
+    NewInvitationRole,
+    NewLedger,
     OpenapiResponse200,
     Problem,
     Summary,
@@ -375,6 +403,119 @@ def main() -> None:
     expect_no_content("delete-category", delete_category.sync_detailed(trips.id, client=alice))
     problem("get-category", get_category.sync_detailed(trips.id, client=alice), 404)
     ok("delete category: 204, then 404")
+
+    # --- ledgers: sharing one between A and B ---------------------------------------------------------------------
+    mine_l = expect("list-ledgers", list_ledgers.sync_detailed(client=alice), 200, LedgerList)
+    check(
+        len(mine_l.items) == 1 and mine_l.items[0].personal and mine_l.items[0].role.value == "owner",
+        "list ledgers: A has one, personal, as owner",
+        mine_l.to_dict(),
+    )
+    personal = mine_l.items[0]
+    resp_l = create_ledger.sync_detailed(client=alice, body=NewLedger(name="  Household ", home_currency=Currency.EUR))
+    house = expect("create-ledger", resp_l, 201, Ledger)
+    check(
+        (house.name, house.home_currency, house.personal, house.role.value) == ("Household", "EUR", False, "owner"),
+        "create ledger: name trimmed, home currency EUR, not personal, A is owner",
+        house.to_dict(),
+    )
+    check(resp_l.headers.get("location") == f"/v1/ledgers/{house.id}", "create ledger: Location header", dict(resp_l.headers))
+    problem("get-ledger", get_ledger.sync_detailed(house.id, client=bob), 404)
+    ok("a non-member's get ledger is a typed 404")
+
+    editor_inv = expect(
+        "create-invitation",
+        create_invitation.sync_detailed(house.id, client=alice, body=NewInvitation(role=NewInvitationRole.EDITOR)),
+        201,
+        CreatedInvitation,
+    )
+    viewer_inv = expect(
+        "create-invitation",
+        create_invitation.sync_detailed(house.id, client=alice, body=NewInvitation(role=NewInvitationRole.VIEWER)),
+        201,
+        CreatedInvitation,
+    )
+    check(
+        (editor_inv.role.value, viewer_inv.role.value) == ("editor", "viewer") and editor_inv.code != "" and editor_inv.code != viewer_inv.code,
+        "create invitations: an editor one and a viewer one, each with its own code",
+        (editor_inv.to_dict(), viewer_inv.to_dict()),
+    )
+    resp_li = list_invitations.sync_detailed(house.id, client=alice)
+    invs = expect("list-invitations", resp_li, 200, InvitationList)
+    raw_items: list[dict[str, Any]] = json.loads(resp_li.content)["items"]
+    check(
+        sorted((i.id, i.role.value) for i in invs.items) == sorted([(editor_inv.id, "editor"), (viewer_inv.id, "viewer")])
+        and all("code" not in i for i in raw_items),
+        "list invitations: both, without codes",
+        raw_items,
+    )
+    expect_no_content("revoke-invitation", revoke_invitation.sync_detailed(house.id, viewer_inv.id, client=alice))
+    invs = expect("list-invitations", list_invitations.sync_detailed(house.id, client=alice), 200, InvitationList)
+    check([i.id for i in invs.items] == [editor_inv.id], "revoke invitation: 204, then only the editor one is listed", invs.to_dict())
+    problem("accept-invitation", accept_invitation.sync_detailed(client=bob, body=InvitationCode(code=viewer_inv.code)), 404)
+    ok("accepting the revoked code is a typed 404")
+
+    joined = expect("accept-invitation", accept_invitation.sync_detailed(client=bob, body=InvitationCode(code=editor_inv.code)), 200, Ledger)
+    check(
+        (joined.id, joined.name, joined.personal, joined.role.value) == (house.id, "Household", False, "editor"),
+        "B accepts the editor invitation: the ledger, as editor",
+        joined.to_dict(),
+    )
+    joined = expect("accept-invitation", accept_invitation.sync_detailed(client=bob, body=InvitationCode(code=editor_inv.code)), 200, Ledger)
+    check((joined.id, joined.role.value) == (house.id, "editor"), "B accepting the same code again is 200 again", joined.to_dict())
+    bob_l = expect("list-ledgers", list_ledgers.sync_detailed(client=bob), 200, LedgerList)
+    check(
+        [(x.personal, x.role.value) for x in bob_l.items] == [(True, "owner"), (False, "editor")] and bob_l.items[1].id == house.id,
+        "list ledgers: B has two, personal first, then the shared one as editor",
+        bob_l.to_dict(),
+    )
+    p = problem("update-ledger", update_ledger.sync_detailed(house.id, client=bob, body=LedgerPatch(name="Bob's")), 403)
+    ok(f"an editor's update ledger is a typed 403 ({p.title})")
+    renamed = expect("update-ledger", update_ledger.sync_detailed(house.id, client=alice, body=LedgerPatch(name="Home")), 200, Ledger)
+    check(
+        (renamed.id, renamed.name, renamed.home_currency, renamed.role.value) == (house.id, "Home", "EUR", "owner"),
+        "the owner's update ledger renames it, home currency kept",
+        renamed.to_dict(),
+    )
+    got_l = expect("get-ledger", get_ledger.sync_detailed(house.id, client=bob), 200, Ledger)
+    check((got_l.name, got_l.role.value) == ("Home", "editor"), "B reads the new name, still editor", got_l.to_dict())
+
+    members = expect("list-members", list_members.sync_detailed(house.id, client=bob), 200, MemberList)
+    check(
+        [m.role.value for m in members.items] == ["owner", "editor"] and members.items[0].user_id != members.items[1].user_id,
+        "list members: A (owner), then B (editor), by joined_at",
+        members.to_dict(),
+    )
+    alice_id, bob_id = members.items[0].user_id, members.items[1].user_id
+    demoted = expect(
+        "update-member",
+        update_member.sync_detailed(house.id, bob_id, client=alice, body=MemberPatch(role=MemberPatchRole.VIEWER)),
+        200,
+        MemberView,
+    )
+    check((demoted.user_id, demoted.role.value) == (bob_id, "viewer"), "update member: A makes B a viewer", demoted.to_dict())
+    problem("update-member", update_member.sync_detailed(house.id, alice_id, client=alice, body=MemberPatch(role=MemberPatchRole.EDITOR)), 409)
+    ok("demoting the last owner is a typed 409")
+    members = expect("list-members", list_members.sync_detailed(house.id, client=alice), 200, MemberList)
+    check(
+        [(m.user_id, m.role.value) for m in members.items] == [(alice_id, "owner"), (bob_id, "viewer")],
+        "the refused change left A the owner, B a viewer",
+        members.to_dict(),
+    )
+
+    expect_no_content("remove-member", remove_member.sync_detailed(house.id, bob_id, client=bob))
+    problem("get-ledger", get_ledger.sync_detailed(house.id, client=bob), 404)
+    ok("B leaves (remove member on themselves): 204, then the ledger is a typed 404 for B")
+    bob_l = expect("list-ledgers", list_ledgers.sync_detailed(client=bob), 200, LedgerList)
+    check([x.personal for x in bob_l.items] == [True], "B's ledgers are their personal one again", bob_l.to_dict())
+
+    expect_no_content("delete-ledger", delete_ledger.sync_detailed(house.id, client=alice))
+    problem("get-ledger", get_ledger.sync_detailed(house.id, client=alice), 404)
+    ok("delete ledger: 204, then a typed 404")
+    problem("delete-ledger", delete_ledger.sync_detailed(personal.id, client=alice), 409)
+    ok("deleting the personal ledger is a typed 409")
+    p = problem("accept-invitation", accept_invitation.sync_detailed(client=bob, body=InvitationCode(code="")), 422)
+    check(error_fields(p) == ["code"], "accept with an empty code is a typed 422 naming code", p.to_dict())
 
     # --- every operation of the document was called -------------------------------------------------------------
     check(called == operations, "every operation of openapi.json was called", sorted(operations ^ called))

@@ -17,6 +17,7 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "./generated/api.js";
 
 type ExpensePatch = components["schemas"]["ExpensePatch"];
+type LedgerPatch = components["schemas"]["LedgerPatch"];
 
 const client = createClient<paths>({ baseUrl: "http://127.0.0.1:9" });
 const id = "0190aaaa-0000-7000-8000-000000000000";
@@ -32,5 +33,12 @@ export async function rejected(): Promise<void> {
   await client.PATCH("/v1/expenses/{id}", { params: { path: { id } }, body: { amount: 5 } }); // rejects: a number as amount in a patch
   await client.PATCH("/v1/expenses/{id}", { params: { path: { id } }, body: { currency: null } }); // rejects: null for a required field
   await client.GET("/v1/expenses/{id}", {}); // rejects: a missing path parameter
+  await client.POST("/v1/ledgers", { body: {} }); // rejects: {} as a new ledger (name is required)
+  await client.POST("/v1/ledgers", { body: { name: 7 } }); // rejects: a number as a ledger name
+  await client.POST("/v1/ledgers", { body: { name: "Home", home_currency: "XAU" } }); // rejects: a home currency outside the enum
+  await client.PATCH("/v1/ledgers/{ledger_id}", { params: { path: { ledger_id: id } }, body: { personal: true } satisfies LedgerPatch }); // rejects: a read-only field in a ledger patch
+  await client.POST("/v1/ledgers/{ledger_id}/invitations", { params: { path: { ledger_id: id } }, body: { role: "owner" } }); // rejects: an invitation as owner
+  await client.PATCH("/v1/ledgers/{ledger_id}/members/{user_id}", { params: { path: { ledger_id: id, user_id: id } }, body: {} }); // rejects: a member patch without role
+  await client.POST("/v1/invitations/accept", { body: {} }); // rejects: an accept without code
   await client.GET("/v1/expense"); // rejects: a path the document does not have
 }

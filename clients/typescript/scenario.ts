@@ -16,6 +16,7 @@ type NewExpense = components["schemas"]["NewExpense"];
 // Patch bodies are written `satisfies ExpensePatch`: see invalid.ts for why.
 type ExpensePatch = components["schemas"]["ExpensePatch"];
 type CategoryPatch = components["schemas"]["CategoryPatch"];
+type LedgerPatch = components["schemas"]["LedgerPatch"];
 type Problem = components["schemas"]["Problem"];
 
 const BASE_URL = env("BASE_URL");
@@ -348,6 +349,112 @@ async function main(): Promise<void> {
   await expectOk(alice.DELETE("/v1/categories/{id}", { params: { path: { id: trips.id } } }), 204);
   await expectProblem(alice.GET("/v1/categories/{id}", { params: { path: { id: trips.id } } }), 404);
   ok("delete category: 204, then 404");
+
+  // --- ledgers: sharing one between A and B ---------------------------------------------------------------------
+  const aliceLedgers = (await expectOk(alice.GET("/v1/ledgers"), 200)).data;
+  check(
+    aliceLedgers.items.length === 1 && aliceLedgers.items[0]?.personal === true && aliceLedgers.items[0].role === "owner",
+    "list ledgers: A has one, personal, as owner",
+    aliceLedgers,
+  );
+  const personalId = aliceLedgers.items[0]?.id ?? "";
+  const createdLedger = await expectOk(alice.POST("/v1/ledgers", { body: { name: "  Household ", home_currency: "EUR" } }), 201);
+  const house = createdLedger.data;
+  check(
+    same([house.name, house.home_currency, house.personal, house.role], ["Household", "EUR", false, "owner"]),
+    "create ledger: name trimmed, home currency EUR, not personal, A is owner",
+    house,
+  );
+  check(createdLedger.response.headers.get("location") === `/v1/ledgers/${house.id}`, "create ledger: Location header", Object.fromEntries(createdLedger.response.headers));
+  const inHouse = { params: { path: { ledger_id: house.id } } };
+  await expectProblem(bob.GET("/v1/ledgers/{ledger_id}", inHouse), 404);
+  ok("a non-member's get ledger is a typed 404");
+
+  const editorInv = (await expectOk(alice.POST("/v1/ledgers/{ledger_id}/invitations", { ...inHouse, body: { role: "editor" } }), 201)).data;
+  const viewerInv = (await expectOk(alice.POST("/v1/ledgers/{ledger_id}/invitations", { ...inHouse, body: { role: "viewer" } }), 201)).data;
+  check(
+    editorInv.role === "editor" && viewerInv.role === "viewer" && editorInv.code !== "" && editorInv.code !== viewerInv.code,
+    "create invitations: an editor one and a viewer one, each with its own code",
+    [editorInv, viewerInv],
+  );
+  const invs = (await expectOk(alice.GET("/v1/ledgers/{ledger_id}/invitations", inHouse), 200)).data;
+  check(
+    same(invs.items.map((i) => [i.id, i.role]).sort(), [[editorInv.id, "editor"], [viewerInv.id, "viewer"]].sort()) &&
+      invs.items.every((i) => !("code" in i)),
+    "list invitations: both, without codes",
+    invs,
+  );
+  await expectOk(
+    alice.DELETE("/v1/ledgers/{ledger_id}/invitations/{invitation_id}", { params: { path: { ledger_id: house.id, invitation_id: viewerInv.id } } }),
+    204,
+  );
+  const invsAfter = (await expectOk(alice.GET("/v1/ledgers/{ledger_id}/invitations", inHouse), 200)).data;
+  check(same(invsAfter.items.map((i) => i.id), [editorInv.id]), "revoke invitation: 204, then only the editor one is listed", invsAfter);
+  await expectProblem(bob.POST("/v1/invitations/accept", { body: { code: viewerInv.code } }), 404);
+  ok("accepting the revoked code is a typed 404");
+
+  const joined = (await expectOk(bob.POST("/v1/invitations/accept", { body: { code: editorInv.code } }), 200)).data;
+  check(
+    same([joined.id, joined.name, joined.personal, joined.role], [house.id, "Household", false, "editor"]),
+    "B accepts the editor invitation: the ledger, as editor",
+    joined,
+  );
+  const rejoined = (await expectOk(bob.POST("/v1/invitations/accept", { body: { code: editorInv.code } }), 200)).data;
+  check(rejoined.id === house.id && rejoined.role === "editor", "B accepting the same code again is 200 again", rejoined);
+  const bobLedgers = (await expectOk(bob.GET("/v1/ledgers"), 200)).data;
+  check(
+    same(bobLedgers.items.map((l) => [l.personal, l.role]), [[true, "owner"], [false, "editor"]]) && bobLedgers.items[1]?.id === house.id,
+    "list ledgers: B has two, personal first, then the shared one as editor",
+    bobLedgers,
+  );
+  const forbidden = await expectProblem(bob.PATCH("/v1/ledgers/{ledger_id}", { ...inHouse, body: { name: "Bob's" } satisfies LedgerPatch }), 403);
+  ok(`an editor's update ledger is a typed 403 (${forbidden.title})`);
+  const renamed = (await expectOk(alice.PATCH("/v1/ledgers/{ledger_id}", { ...inHouse, body: { name: "Home" } satisfies LedgerPatch }), 200)).data;
+  check(
+    same([renamed.id, renamed.name, renamed.home_currency, renamed.role], [house.id, "Home", "EUR", "owner"]),
+    "the owner's update ledger renames it, home currency kept",
+    renamed,
+  );
+  const bobSees = (await expectOk(bob.GET("/v1/ledgers/{ledger_id}", inHouse), 200)).data;
+  check(bobSees.name === "Home" && bobSees.role === "editor", "B reads the new name, still editor", bobSees);
+
+  const members = (await expectOk(bob.GET("/v1/ledgers/{ledger_id}/members", inHouse), 200)).data;
+  const [aliceId, bobId] = [members.items[0]?.user_id ?? "", members.items[1]?.user_id ?? ""];
+  check(
+    same(members.items.map((m) => m.role), ["owner", "editor"]) && aliceId !== bobId,
+    "list members: A (owner), then B (editor), by joined_at",
+    members,
+  );
+  const member = (path: { ledger_id: string; user_id: string }) => ({ params: { path } });
+  const demoted = (
+    await expectOk(alice.PATCH("/v1/ledgers/{ledger_id}/members/{user_id}", { ...member({ ledger_id: house.id, user_id: bobId }), body: { role: "viewer" } }), 200)
+  ).data;
+  check(demoted.user_id === bobId && demoted.role === "viewer", "update member: A makes B a viewer", demoted);
+  await expectProblem(
+    alice.PATCH("/v1/ledgers/{ledger_id}/members/{user_id}", { ...member({ ledger_id: house.id, user_id: aliceId }), body: { role: "editor" } }),
+    409,
+  );
+  ok("demoting the last owner is a typed 409");
+  const membersAfter = (await expectOk(alice.GET("/v1/ledgers/{ledger_id}/members", inHouse), 200)).data;
+  check(
+    same(membersAfter.items.map((m) => [m.user_id, m.role]), [[aliceId, "owner"], [bobId, "viewer"]]),
+    "the refused change left A the owner, B a viewer",
+    membersAfter,
+  );
+
+  await expectOk(bob.DELETE("/v1/ledgers/{ledger_id}/members/{user_id}", member({ ledger_id: house.id, user_id: bobId })), 204);
+  await expectProblem(bob.GET("/v1/ledgers/{ledger_id}", inHouse), 404);
+  ok("B leaves (remove member on themselves): 204, then the ledger is a typed 404 for B");
+  const bobAlone = (await expectOk(bob.GET("/v1/ledgers"), 200)).data;
+  check(same(bobAlone.items.map((l) => l.personal), [true]), "B's ledgers are their personal one again", bobAlone);
+
+  await expectOk(alice.DELETE("/v1/ledgers/{ledger_id}", inHouse), 204);
+  await expectProblem(alice.GET("/v1/ledgers/{ledger_id}", inHouse), 404);
+  ok("delete ledger: 204, then a typed 404");
+  await expectProblem(alice.DELETE("/v1/ledgers/{ledger_id}", { params: { path: { ledger_id: personalId } } }), 409);
+  ok("deleting the personal ledger is a typed 409");
+  const emptyCode = await expectProblem(bob.POST("/v1/invitations/accept", { body: { code: "" } }), 422);
+  check(same(fields(emptyCode), ["code"]), "accept with an empty code is a typed 422 naming code", emptyCode);
 
   // --- every operation of the document was called -------------------------------------------------------------
   const missing = [...operations].filter((o) => !called.has(o));

@@ -76,7 +76,8 @@ pub struct LedgerView {
     pub home_currency: Option<&'static str>,
     /// True only in the caller's own personal ledger.
     pub personal: bool,
-    /// The caller's role.
+    // The caller's role (a doc comment here would wrap the inline enum in a
+    // one-branch oneOf to carry it).
     #[schema(inline)]
     pub role: Role,
     #[schema(format = DateTime)]
@@ -114,6 +115,51 @@ pub const PERSONAL_LEDGER_NAME: &str = "Personal";
 /// Fields of a ledger body a client may write.
 pub const WRITABLE_FIELDS: [&str; 2] = ["name", "home_currency"];
 const READ_ONLY_FIELDS: [&str; 5] = ["id", "personal", "role", "created_at", "updated_at"];
+
+// The bodies as the document describes them; the parse functions below
+// read them (a test holds these fields to theirs). Serialize only for
+// `deny_unknown_fields` (`additionalProperties: false`).
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLedger {
+    #[schema(schema_with = crate::openapi::schemas::ledger_name)]
+    pub name: String,
+    #[schema(schema_with = crate::openapi::schemas::home_currency_input)]
+    pub home_currency: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerPatch {
+    #[schema(schema_with = crate::openapi::schemas::ledger_name, required = false)]
+    pub name: String,
+    #[schema(schema_with = crate::openapi::schemas::home_currency_input)]
+    pub home_currency: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPatch {
+    #[schema(inline)]
+    pub role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    /// The role the invited person joins with.
+    #[schema(schema_with = crate::openapi::schemas::invitable_role)]
+    pub role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationCode {
+    /// The code an owner was given when inviting.
+    #[schema(min_length = 1, max_length = 200)]
+    pub code: String,
+}
 
 /// Validates a create body (`current` = None) or a merge patch applied to
 /// `current`: the resulting name and home currency, or every bad field.
@@ -224,7 +270,7 @@ pub struct Invitation {
 #[serde(deny_unknown_fields)]
 pub struct InvitationView {
     pub id: String,
-    #[schema(inline)]
+    #[schema(schema_with = crate::openapi::schemas::invitable_role)]
     pub role: Role,
     #[schema(format = DateTime)]
     pub expires_at: String,
@@ -247,7 +293,7 @@ pub struct CreatedInvitation {
     pub id: String,
     /// The code to give the invited person; shown only here.
     pub code: String,
-    #[schema(inline)]
+    #[schema(schema_with = crate::openapi::schemas::invitable_role)]
     pub role: Role,
     #[schema(format = DateTime)]
     pub expires_at: String,

@@ -6,6 +6,7 @@ mod categories;
 pub(crate) mod csv;
 mod expenses;
 mod idempotency;
+pub(crate) mod ledgers;
 pub(crate) mod ops;
 mod reports;
 
@@ -45,6 +46,20 @@ pub async fn authenticated(
     // handler answers once the request itself has been checked.
     let parsed = params.first().and_then(|raw| Id::parse(raw));
     let id = parsed.as_ref();
+    // Under /v1/ledgers/{ledger_id}, the first id is the ledger's: the
+    // caller's membership and role are resolved once, here, before the
+    // handler (and before the request itself is checked: 404, then 403).
+    let access = if operation.route().path.starts_with(LEDGER_SCOPE) {
+        Some(ledgers::access(app, user, id).await?)
+    } else {
+        None
+    };
+    let access = || {
+        access
+            .as_ref()
+            .ok_or_else(|| ApiError::Internal(format!("{operation:?} has no ledger")))
+    };
+    let second = params.get(1).map(String::as_str);
     match operation {
         Operation::CreateExpense => {
             idempotency::run(app, user, request, |request, claim| {
@@ -72,8 +87,47 @@ pub async fn authenticated(
         Operation::DeleteBudget => budgets::delete(app, user, id).await,
         Operation::ListBudgets => budgets::list(app, user, request).await,
         Operation::SummaryReport => reports::summary(app, user, request).await,
+        Operation::CreateLedger => {
+            idempotency::run(app, user, request, |request, claim| {
+                ledgers::create(app, user, request, claim)
+            })
+            .await
+        }
+        Operation::ListLedgers => ledgers::list(app, user).await,
+        Operation::GetLedger => ledgers::get(user, access()?),
+        Operation::UpdateLedger => ledgers::update(app, user, access()?, request).await,
+        Operation::DeleteLedger => ledgers::delete(app, user, access()?).await,
+        Operation::ListMembers => ledgers::members(app, access()?).await,
+        Operation::UpdateMember => {
+            ledgers::update_member(app, user, access()?, &member(second)?, request).await
+        }
+        Operation::RemoveMember => {
+            ledgers::remove_member(app, user, access()?, &member(second)?).await
+        }
+        Operation::CreateInvitation => {
+            ledgers::create_invitation(app, user, access()?, request).await
+        }
+        Operation::ListInvitations => ledgers::invitations(app, access()?).await,
+        Operation::RevokeInvitation => {
+            let invitation = second.and_then(Id::parse);
+            ledgers::revoke_invitation(app, user, access()?, invitation.as_ref()).await
+        }
+        Operation::AcceptInvitation => ledgers::accept(app, user, request).await,
         Operation::Health | Operation::OpenApi => public(app, operation).await,
     }
+}
+
+/// Paths whose operations act in one ledger, named by their first id.
+const LEDGER_SCOPE: &str = "/v1/ledgers/{ledger_id}";
+
+/// A member's user id from the path: percent-decoded (a `sub` may hold
+/// any character), 404 when it is no text a token could carry.
+fn member(segment: Option<&str>) -> Result<String, ApiError> {
+    segment
+        .and_then(|raw| percent_encoding::percent_decode_str(raw).decode_utf8().ok())
+        .and_then(|text| UserId::parse(&text))
+        .map(|user| user.as_str().to_owned())
+        .ok_or(ApiError::NotFound)
 }
 
 /// The resource a path names, or 404 (see `authenticated`).

@@ -21,6 +21,8 @@ pub enum ApiError {
         errors: Vec<FieldError>,
     },
     Unauthorized(String),
+    /// 403: a member of the ledger whose role does not allow this.
+    Forbidden,
     NotFound,
     MethodNotAllowed(Vec<Method>),
     /// 409: the request conflicts with stored state.
@@ -81,6 +83,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -98,6 +101,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => "bad-request",
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not-found",
             ApiError::MethodNotAllowed(_) => "method-not-allowed",
             ApiError::Conflict(_) => "conflict",
@@ -114,6 +118,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { detail, .. } => detail.clone(),
             ApiError::Unauthorized(why) => why.clone(),
+            ApiError::Forbidden => "Your role in this ledger does not allow this.".into(),
             ApiError::NotFound => "No such resource.".into(),
             ApiError::MethodNotAllowed(allowed) => format!(
                 "This resource allows only {}.",

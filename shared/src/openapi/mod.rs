@@ -17,9 +17,14 @@ use crate::domain::budget::{BudgetInput, BudgetMonth, BudgetView};
 use crate::domain::category::{CategoryList, CategoryPatch, CategoryView, NewCategory};
 use crate::domain::expense::{ExpensePage, ExpensePatch, ExpenseView, NewExpense};
 use crate::domain::filter::{DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY_TEXT};
+use crate::domain::ledger::{
+    CreatedInvitation, InvitationCode, LedgerList, LedgerPatch, LedgerView, MemberPatch,
+    MemberView, NewInvitation, NewLedger,
+};
 use crate::domain::money::{Currency, MAX_MAJOR_UNITS, SCALE_DIGITS};
 use crate::domain::report::{SummaryView, DEFAULT_GROUP_LIMIT, MAX_GROUP_LIMIT};
 use crate::handlers::csv::ImportResult;
+use crate::handlers::ledgers::{InvitationList, MemberList};
 use crate::handlers::ops::{Healthy, Unhealthy};
 use crate::http::problem::Problem;
 use crate::http::routes::{Operation, Route, ROUTES};
@@ -41,6 +46,17 @@ use schemas::{bound_pattern, DATE_PATTERN, MONTH_PATTERN};
     BudgetMonth,
     SummaryView,
     ImportResult,
+    NewLedger,
+    LedgerPatch,
+    LedgerView,
+    LedgerList,
+    MemberPatch,
+    MemberView,
+    MemberList,
+    NewInvitation,
+    CreatedInvitation,
+    InvitationList,
+    InvitationCode,
     Healthy,
     Unhealthy,
     Problem,
@@ -100,6 +116,32 @@ fn path_param(name: &str) -> Value {
 
 fn id_param() -> Value {
     path_param("id")
+}
+
+fn ledger_param() -> Value {
+    json!({"name": "ledger_id", "in": "path", "required": true, "schema": {"type": "string"},
+           "description": "A ledger of the caller's; any other value is 404, as for a ledger that does not exist."})
+}
+
+fn user_param() -> Value {
+    json!({"name": "user_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1},
+           "description": "A member's user id (their token's `sub`), percent-encoded."})
+}
+
+/// The 404 of an operation in a ledger the caller is no member of.
+fn not_a_member(responses: &mut Map<String, Value>) {
+    responses.insert(
+        "404".into(),
+        problem("No such ledger for the caller (a malformed id, a deleted ledger or one they are no member of alike)"),
+    );
+}
+
+/// The 403 of an operation the caller's role does not allow.
+fn forbidden(responses: &mut Map<String, Value>) {
+    responses.insert(
+        "403".into(),
+        problem("The caller's role does not allow this"),
+    );
 }
 
 fn idempotency_param() -> Value {
@@ -219,6 +261,18 @@ fn description(operation: Operation) -> &'static str {
         Operation::SummaryReport => "Totals and counts of the caller's expenses per key (category, month, tag or merchant) and currency, between two optional dates, a page of groups at a time.",
         Operation::Health => "Whether the server can serve: the database must answer; the cache may be unavailable (the API then works without it).",
         Operation::OpenApi => "This OpenAPI 3.1 document.",
+        Operation::CreateLedger => "Creates a shared ledger; the caller is its owner. With an Idempotency-Key, a retry of the same body within 24 hours replays the first answer.",
+        Operation::ListLedgers => "The caller's ledgers: their personal ledger first (made on first use), then by lower-cased name, then id.",
+        Operation::GetLedger => "One ledger the caller is a member of, with their role.",
+        Operation::UpdateLedger => "Applies a JSON merge patch to a ledger's name and home currency (owners only).",
+        Operation::DeleteLedger => "Deletes a shared ledger for every member at once (owners only); its data is purged afterwards. A personal ledger cannot be deleted (409).",
+        Operation::ListMembers => "Every member of the ledger, by when they joined, then user id.",
+        Operation::UpdateMember => "Gives a member another role (owners only). A ledger keeps at least one owner, and a user's own membership of their personal ledger never changes (409).",
+        Operation::RemoveMember => "Removes a member (owners only), or lets any member leave. A ledger keeps at least one owner, and a user's own membership of their personal ledger never changes (409).",
+        Operation::CreateInvitation => "Makes a single-use code, valid 7 days, that joins its user to the ledger with the given role (owners only). The code is shown only in this answer.",
+        Operation::ListInvitations => "The ledger's unused, unexpired, unrevoked invitations, without their codes (owners only).",
+        Operation::RevokeInvitation => "Revokes an unused invitation (owners only).",
+        Operation::AcceptInvitation => "Joins the caller to the invitation's ledger with its role. An unknown, used, revoked or expired code is 404, except that the user who used it gets 200 again; a member by other means gets 409 and the code stays unused.",
     }
 }
 
@@ -404,6 +458,138 @@ fn operation(route: &Route) -> Value {
             );
             reads_input = false;
         }
+        Operation::CreateLedger => {
+            op["parameters"] = json!([idempotency_param()]);
+            op["requestBody"] = json!({"required": true, "content": body_of::<NewLedger>()});
+            responses.insert("201".into(), {
+                let mut r = ok::<LedgerView>("Created");
+                r["headers"] = json!({
+                    "Location": header("/v1/ledgers/{ledger_id} of the new ledger", true),
+                    "Idempotent-Replayed": replayed_header(),
+                });
+                r
+            });
+            responses.insert("415".into(), problem("Not application/json"));
+            responses.insert(
+                "422".into(),
+                problem("Invalid fields, or an Idempotency-Key used with another body"),
+            );
+        }
+        Operation::ListLedgers => {
+            responses.insert(
+                "200".into(),
+                ok::<LedgerList>("Personal first, then by name"),
+            );
+            reads_input = false;
+        }
+        Operation::GetLedger => {
+            op["parameters"] = json!([ledger_param()]);
+            responses.insert("200".into(), ok::<LedgerView>("The ledger"));
+            not_a_member(&mut responses);
+            reads_input = false;
+        }
+        Operation::UpdateLedger => {
+            op["parameters"] = json!([ledger_param()]);
+            op["requestBody"] = merge_patch_body::<LedgerPatch>();
+            responses.insert("200".into(), ok::<LedgerView>("Updated"));
+            not_a_member(&mut responses);
+            forbidden(&mut responses);
+            responses.insert("415".into(), problem("Not JSON"));
+            responses.insert("422".into(), problem("Invalid fields"));
+        }
+        Operation::DeleteLedger => {
+            op["parameters"] = json!([ledger_param()]);
+            responses.insert(
+                "204".into(),
+                json!({"description": "Deleted for every member"}),
+            );
+            not_a_member(&mut responses);
+            forbidden(&mut responses);
+            responses.insert("409".into(), problem("A personal ledger cannot be deleted"));
+            reads_input = false;
+        }
+        Operation::ListMembers => {
+            op["parameters"] = json!([ledger_param()]);
+            responses.insert("200".into(), ok::<MemberList>("By joined_at, then user_id"));
+            not_a_member(&mut responses);
+            reads_input = false;
+        }
+        Operation::UpdateMember => {
+            op["parameters"] = json!([ledger_param(), user_param()]);
+            op["requestBody"] = merge_patch_body::<MemberPatch>();
+            responses.insert("200".into(), ok::<MemberView>("Updated"));
+            responses.insert(
+                "404".into(),
+                problem("No such ledger for the caller, or no such member"),
+            );
+            forbidden(&mut responses);
+            responses.insert(
+                "409".into(),
+                problem("The ledger would have no owner, or the member's own personal ledger"),
+            );
+            responses.insert("415".into(), problem("Not JSON"));
+            responses.insert("422".into(), problem("Invalid fields"));
+        }
+        Operation::RemoveMember => {
+            op["parameters"] = json!([ledger_param(), user_param()]);
+            responses.insert("204".into(), json!({"description": "Removed"}));
+            responses.insert(
+                "404".into(),
+                problem("No such ledger for the caller, or no such member"),
+            );
+            forbidden(&mut responses);
+            responses.insert(
+                "409".into(),
+                problem("The ledger would have no owner, or the member's own personal ledger"),
+            );
+            reads_input = false;
+        }
+        Operation::CreateInvitation => {
+            op["parameters"] = json!([ledger_param()]);
+            op["requestBody"] = json!({"required": true, "content": body_of::<NewInvitation>()});
+            responses.insert(
+                "201".into(),
+                ok::<CreatedInvitation>("Created; the code is shown only here"),
+            );
+            not_a_member(&mut responses);
+            forbidden(&mut responses);
+            responses.insert("415".into(), problem("Not application/json"));
+            responses.insert("422".into(), problem("Invalid fields"));
+        }
+        Operation::ListInvitations => {
+            op["parameters"] = json!([ledger_param()]);
+            responses.insert(
+                "200".into(),
+                ok::<InvitationList>("Unused invitations, oldest first"),
+            );
+            not_a_member(&mut responses);
+            forbidden(&mut responses);
+            reads_input = false;
+        }
+        Operation::RevokeInvitation => {
+            op["parameters"] = json!([ledger_param(), path_param("invitation_id")]);
+            responses.insert("204".into(), json!({"description": "Revoked"}));
+            responses.insert(
+                "404".into(),
+                problem("No such ledger for the caller, or no such unused invitation"),
+            );
+            forbidden(&mut responses);
+            reads_input = false;
+        }
+        Operation::AcceptInvitation => {
+            op["requestBody"] = json!({"required": true, "content": body_of::<InvitationCode>()});
+            responses.insert("200".into(), ok::<LedgerView>("The ledger joined"));
+            responses.insert(
+                "404".into(),
+                problem("Unknown, used, revoked or expired code"),
+            );
+            responses.insert(
+                "409".into(),
+                problem("Already a member; the code stays unused"),
+            );
+            responses.insert("415".into(), problem("Not application/json"));
+            responses.insert("422".into(), problem("Invalid fields"));
+        }
     }
     // Every route refuses a body over the limit before anything else.
     responses.insert("413".into(), problem("Body over 1 MiB"));
@@ -438,7 +624,7 @@ fn operation(route: &Route) -> Value {
 
 /// The groups operations are listed under, by the path's first segment
 /// after `/v1`.
-const TAGS: [(&str, &str); 5] = [
+const TAGS: [(&str, &str); 6] = [
     (
         "expenses",
         "Expenses: record, list, change, export and import",
@@ -446,13 +632,19 @@ const TAGS: [(&str, &str); 5] = [
     ("categories", "Categories of expenses"),
     ("budgets", "Monthly budgets per category"),
     ("reports", "Totals"),
+    ("ledgers", "Shared ledgers, their members and invitations"),
     ("service", "Health and this document"),
 ];
 
 fn tag_of(path: &str) -> &'static str {
-    let group = path
+    let group = match path
         .strip_prefix("/v1/")
-        .and_then(|rest| rest.split('/').next());
+        .and_then(|rest| rest.split('/').next())
+    {
+        // Accepting an invitation joins a ledger.
+        Some("invitations") => Some("ledgers"),
+        group => group,
+    };
     TAGS.iter()
         .map(|(name, _)| *name)
         .find(|name| Some(*name) == group)
@@ -521,7 +713,7 @@ mod tests {
     /// their own field lists: the two must name the same fields.
     #[test]
     fn bodies_name_exactly_the_fields_the_parsers_accept() {
-        use crate::domain::{budget, category, expense};
+        use crate::domain::{budget, category, expense, ledger};
         let doc = document();
         for (schema, fields) in [
             ("NewExpense", &expense::WRITABLE_FIELDS[..]),
@@ -529,6 +721,11 @@ mod tests {
             ("NewCategory", &category::WRITABLE_FIELDS[..]),
             ("CategoryPatch", &category::WRITABLE_FIELDS[..]),
             ("BudgetInput", &budget::WRITABLE_FIELDS[..]),
+            ("NewLedger", &ledger::WRITABLE_FIELDS[..]),
+            ("LedgerPatch", &ledger::WRITABLE_FIELDS[..]),
+            ("MemberPatch", &["role"][..]),
+            ("NewInvitation", &["role"][..]),
+            ("InvitationCode", &["code"][..]),
         ] {
             let body = component(&doc, schema);
             assert_eq!(property_names(body), sorted(fields), "{schema}");
@@ -543,7 +740,7 @@ mod tests {
             component(&doc, "BudgetInput")["required"],
             json!(["amount", "currency"])
         );
-        for patch in ["ExpensePatch", "CategoryPatch"] {
+        for patch in ["ExpensePatch", "CategoryPatch", "LedgerPatch"] {
             assert!(!component(&doc, patch).contains_key("required"), "{patch}");
         }
     }

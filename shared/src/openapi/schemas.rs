@@ -8,14 +8,15 @@ use std::borrow::Cow;
 
 use serde_json::json;
 use utoipa::openapi::schema::{
-    ArrayBuilder, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AnyOfBuilder, ArrayBuilder, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::{KnownFormat, RefOr};
+use utoipa::openapi::{KnownFormat, Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::domain::fields::{
-    MAX_CATEGORY_NAME, MAX_DESCRIPTION, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN,
+    MAX_CATEGORY_NAME, MAX_DESCRIPTION, MAX_LEDGER_NAME, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN,
 };
+use crate::domain::ledger::Role;
 use crate::domain::money::{Currency, MAX_MAJOR_UNITS, SCALE_DIGITS};
 
 /// The general shape of every amount (API.md); requests are held to the
@@ -254,6 +255,33 @@ pub fn category_name() -> Object {
         .description(Some(format!(
             "1-{MAX_CATEGORY_NAME} code points after trimming Unicode White_Space, no U+0000. Unique per user ignoring case (409 otherwise)."
         )))
+        .build()
+}
+
+pub fn ledger_name() -> Object {
+    string()
+        .pattern(Some(trimmed_text_pattern(1, MAX_LEDGER_NAME, "")))
+        .description(Some(format!(
+            "1-{MAX_LEDGER_NAME} code points after trimming Unicode White_Space, no U+0000."
+        )))
+        .build()
+}
+
+/// A currency or null.
+pub fn home_currency_input() -> Schema {
+    Schema::AnyOf(
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name(Currency::name()))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .description(Some("The currency reports convert to; null for none."))
+            .build(),
+    )
+}
+
+/// The roles an invitation can give (owners are made by owners).
+pub fn invitable_role() -> Object {
+    string()
+        .enum_values(Some([Role::Editor.as_str(), Role::Viewer.as_str()]))
         .build()
 }
 

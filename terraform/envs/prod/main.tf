@@ -70,7 +70,10 @@ module "stack" {
   redis_automatic_failover      = true
   redis_snapshot_retention_days = 7
 
-  lambda_reserved_concurrency = 25
+  # 31 request-serving functions each hold up to this many proxy
+  # connections: 31 x 19 + 2 = 591, within the proxy's budget of
+  # about 610 (90% of a db.m7g.large's default max_connections, about 680).
+  lambda_reserved_concurrency = 19
 
   eks_node_instance_types = ["m7g.large"]
   eks_node_min_size       = 3

@@ -69,7 +69,10 @@ module "stack" {
   redis_automatic_failover      = true
   redis_snapshot_retention_days = 3
 
-  lambda_reserved_concurrency = 10
+  # 31 request-serving functions each hold up to this many proxy
+  # connections: 31 x 9 + 2 = 281, within the proxy's budget of
+  # about 300 (90% of a db.t4g.medium's default max_connections, about 340).
+  lambda_reserved_concurrency = 9
 
   eks_node_instance_types = ["t4g.large"]
   eks_node_min_size       = 3
