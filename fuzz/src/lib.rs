@@ -9,11 +9,11 @@ use std::sync::OnceLock;
 
 use serde_json::{json, Map, Value};
 use shared::auth::{AuthSettings, Verifier};
-use shared::domain::category::MAX_NAME;
 use shared::domain::csv_format::{self, ImportRow};
 use shared::domain::cursor::Cursor;
-use shared::domain::expense::{
-    self, Expense, ExpenseFields, MAX_DESCRIPTION, MAX_ID_LEN, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN,
+use shared::domain::expense::{self, Expense, ExpenseFields, MAX_ID_LEN};
+use shared::domain::fields::{
+    MAX_CATEGORY_NAME, MAX_DESCRIPTION, MAX_MERCHANT, MAX_TAGS, MAX_TAG_LEN,
 };
 use shared::domain::filter::{ListQuery, MAX_LIMIT};
 use shared::domain::money::{
@@ -124,7 +124,11 @@ pub fn cursor(data: &[u8]) {
                 text,
                 "decode accepted a non-canonical cursor"
             );
-            assert!(shared::domain::Id::parse(&cursor.id).is_some(), "{:?}", cursor.id);
+            assert!(
+                shared::domain::Id::parse(&cursor.id).is_some(),
+                "{:?}",
+                cursor.id
+            );
             assert_eq!(parse_date(&format_date(cursor.date)), Some(cursor.date));
         }
     }
@@ -307,7 +311,7 @@ fn assert_valid_row(row: &ImportRow) {
     assert_money(row.money);
     assert_date(row.date);
     if let Some(category) = &row.category {
-        assert_stored_text("category", category, MAX_NAME);
+        assert_stored_text("category", category, MAX_CATEGORY_NAME);
     }
     if let Some(merchant) = &row.merchant {
         assert_stored_text("merchant", merchant, MAX_MERCHANT);

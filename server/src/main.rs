@@ -180,9 +180,13 @@ async fn purge_periodically(app: Arc<App>) {
     let mut ticks = tokio::time::interval(PURGE_EVERY);
     loop {
         ticks.tick().await;
-        match shared::handlers::purge_idempotency(&app).await {
-            Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
-            Err(e) => tracing::warn!(error = %e, "purging idempotency keys failed"),
+        match shared::jobs::purge(app.store.as_ref()).await {
+            Ok(purged) => tracing::info!(
+                purged = purged.purged,
+                ledger_rows = purged.ledger_rows,
+                "expired idempotency keys and deleted ledgers purged"
+            ),
+            Err(e) => tracing::warn!(error = %e, "purging failed"),
         }
     }
 }

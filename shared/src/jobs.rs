@@ -1,6 +1,7 @@
 //! The jobs that are not HTTP requests: preparing the database for a
-//! release (the `migrate` Lambda handler and `server migrate`) and purging
-//! expired idempotency keys (the `purge-idempotency` handler).
+//! release (the `migrate` Lambda handler and `server migrate`) and the
+//! periodic purge of expired idempotency keys and of deleted ledgers' data
+//! (the `purge-idempotency` handler and the server's own timer).
 //!
 //! Preparing the database:
 //! 1. On RDS (when `DB_MASTER_SECRET_ARN` is set): as the master user,
@@ -71,4 +72,23 @@ async fn provision(config: &Config) -> Result<(), StartError> {
 pub async fn prepare_database(config: &Config) -> Result<usize, StartError> {
     provision(config).await?;
     crate::app::migrate(config).await
+}
+
+/// What one run of the periodic purge removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    /// Expired idempotency records.
+    pub purged: u64,
+    /// Rows of deleted ledgers (their data, members, invitations, and the
+    /// ledgers themselves).
+    pub ledger_rows: u64,
+}
+
+/// The periodic purge: expired idempotency keys, then what deleted ledgers
+/// held, both in bounded batches.
+pub async fn purge(store: &dyn crate::store::Store) -> Result<Purged, crate::store::StoreError> {
+    Ok(Purged {
+        purged: store.purge_idempotency(crate::domain::now_micros()).await?,
+        ledger_rows: store.purge_deleted_ledgers().await?,
+    })
 }

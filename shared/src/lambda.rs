@@ -14,7 +14,6 @@ use serde_json::{json, Value};
 
 use crate::app::{open_store, App};
 use crate::config::{Config, DatabaseSettings, Runtime};
-use crate::domain::now_micros;
 use crate::http::routes::{Operation, FALLBACK_FUNCTION, MIGRATE_FUNCTION, PURGE_FUNCTION};
 use crate::http::{Scope, MAX_BODY_BYTES};
 use crate::start::StartError;
@@ -139,16 +138,23 @@ pub async fn main() -> Result<(), lambda_http::Error> {
         Handler::PurgeIdempotency => {
             let store = open_store(&config.database).await?;
             if from_shell {
-                let purged = store.purge_idempotency(now_micros()).await?;
-                println!("purged {purged} expired key(s)");
+                let purged = crate::jobs::purge(store.as_ref()).await?;
+                println!(
+                    "purged {} expired key(s) and {} row(s) of deleted ledgers",
+                    purged.purged, purged.ledger_rows
+                );
                 return Ok(());
             }
             lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
                 let store = store.clone();
                 async move {
-                    let purged = store.purge_idempotency(now_micros()).await?;
-                    tracing::info!(purged, "expired idempotency keys purged");
-                    Ok::<_, lambda_http::Error>(json!({ "purged": purged }))
+                    let purged = crate::jobs::purge(store.as_ref()).await?;
+                    tracing::info!(
+                        purged = purged.purged,
+                        ledger_rows = purged.ledger_rows,
+                        "expired idempotency keys and deleted ledgers purged"
+                    );
+                    Ok::<_, lambda_http::Error>(json!(purged))
                 }
             }))
             .await

@@ -484,6 +484,107 @@ async fn races(store: DynStore) {
     );
 }
 
+/// A deleted ledger's rows are purged in batches; nothing else is touched.
+async fn purge(store: DynStore) {
+    use shared::domain::category::Category;
+    use shared::domain::expense::{parse_new, Expense};
+    let owner = user("purging-owner");
+    let gone = shared_ledger("gone");
+    let kept = shared_ledger("kept");
+    for ledger in [&gone, &kept] {
+        store.create_ledger(&owner, ledger).await.unwrap();
+        let key = user(&ledger.key);
+        let now = now_micros();
+        let category = Category {
+            id: new_id(),
+            name: "Food".into(),
+            color: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_category(&key, &category).await.unwrap();
+        // More than one batch of rows, tags and rollups included.
+        let expenses: Vec<Expense> = (0..1200)
+            .map(|i| Expense {
+                id: new_id(),
+                fields: parse_new(
+                    serde_json::json!({"amount": "1.00", "currency": "EUR", "date": format!("2026-{:02}-01", 1 + i % 12),
+                                       "category_id": category.id, "tags": ["a", "b"]})
+                    .as_object()
+                    .unwrap(),
+                )
+                .unwrap(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        store
+            .import_expenses(&key, &[], &expenses, None)
+            .await
+            .unwrap();
+    }
+    let code = invite(&store, &owner, &gone, Role::Viewer).await;
+    assert_eq!(
+        store.purge_deleted_ledgers().await.unwrap(),
+        0,
+        "nothing deleted yet"
+    );
+    store
+        .delete_ledger(&owner, &gone.id, now_micros())
+        .await
+        .unwrap();
+    let purged = store.purge_deleted_ledgers().await.unwrap();
+    assert!(purged > 1200 * 3, "expenses, their tags and more: {purged}");
+    assert_eq!(
+        store.purge_deleted_ledgers().await.unwrap(),
+        0,
+        "runs again safely"
+    );
+    let all = shared::domain::filter::ListQuery::parse(&[("limit".into(), "200".into())]).unwrap();
+    assert!(store
+        .list_expenses(&user(&gone.key), &all)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .list_categories(&user(&gone.key))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .accept_invitation(&user("late"), &code_hash(&code), now_micros())
+            .await
+            .unwrap(),
+        Accepted::NoSuchCode
+    );
+    assert_eq!(
+        store
+            .list_expenses(&user(&kept.key), &all)
+            .await
+            .unwrap()
+            .len(),
+        201
+    );
+    assert_eq!(
+        store.list_categories(&user(&kept.key)).await.unwrap().len(),
+        1
+    );
+    assert_eq!(store.ledgers_of(&owner).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_purges_deleted_ledgers() {
+    purge(sqlite().await).await;
+}
+
+#[tokio::test]
+async fn mariadb_purges_deleted_ledgers() {
+    let db = TestDb::create().await;
+    purge(mysql(&db).await).await;
+}
+
 #[tokio::test]
 async fn sqlite_keeps_the_ledger_contract() {
     contract(sqlite().await).await;

@@ -16,7 +16,7 @@ use super::HandlerResult;
 use crate::app::App;
 use crate::domain::{now_micros, FieldError, UserId};
 use crate::http::problem::ApiError;
-use crate::store::{Completion, StoreError, StoredResponse};
+use crate::store::{Completion, StoredResponse};
 
 const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
@@ -200,10 +200,4 @@ where
         tracing::warn!(error = %e, "could not record the idempotency outcome");
     }
     Ok(response)
-}
-
-/// Deletes expired keys: the `purge-idempotency` function and the server's
-/// periodic task.
-pub async fn purge(app: &App) -> Result<u64, StoreError> {
-    app.store.purge_idempotency(now_micros()).await
 }

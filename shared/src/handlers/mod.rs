@@ -22,8 +22,6 @@ use crate::domain::{Id, UserId};
 use crate::http::problem::ApiError;
 use crate::http::routes::Operation;
 
-pub use idempotency::purge as purge_idempotency;
-
 pub type HandlerResult = Result<Response<Bytes>, ApiError>;
 
 pub async fn public(app: &App, operation: Operation) -> HandlerResult {

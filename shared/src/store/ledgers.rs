@@ -132,6 +132,38 @@ pub trait LedgerStore {
         code_hash: &str,
         now: i64,
     ) -> Result<Accepted, StoreError>;
+
+    /// Deletes what deleted ledgers held, in bounded batches, then the
+    /// ledgers themselves; returns how many rows went. Safe to run again
+    /// and alongside requests (a deleted ledger serves none).
+    async fn purge_deleted_ledgers(&self) -> Result<u64, StoreError>;
+}
+
+/// The tables whose rows a ledger's key files (their `user_id` column),
+/// children before parents: tags before expenses, budgets before
+/// categories, though both would also cascade.
+const FILED_BY_KEY: [&str; 6] = [
+    "expense_tags",
+    "expenses",
+    "budgets",
+    "categories",
+    "expense_rollups",
+    "idempotency_keys",
+];
+
+/// Deleted ledgers purged per run of the loop, and rows per statement.
+const PURGE_LEDGERS: i64 = 10;
+const PURGE_ROWS: u64 = 1000;
+
+/// Deletes up to PURGE_ROWS rows of `table` filed under one key, so that no
+/// statement holds MySQL's locks and undo for long. SQLite deletes them in
+/// one statement: its write lock covers the whole file either way, and the
+/// rollup table has no rowid to batch by.
+fn delete_batch(dialect: Dialect, table: &str) -> String {
+    match dialect {
+        Dialect::Mysql => format!("DELETE FROM {table} WHERE user_id = ? LIMIT {PURGE_ROWS}"),
+        Dialect::Sqlite => format!("DELETE FROM {table} WHERE user_id = ?"),
+    }
 }
 
 const LEDGER_COLUMNS: &str =
@@ -622,6 +654,38 @@ impl LedgerStore for SqlStore {
         .await
     }
 
+    async fn purge_deleted_ledgers(&self) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        loop {
+            let rows = self
+                .bounded(self.backend().query(
+                    &format!(
+                        "SELECT id, ledger_key FROM ledgers WHERE deleted_at IS NOT NULL \
+                         ORDER BY deleted_at LIMIT {PURGE_LEDGERS}"
+                    ),
+                    vec![],
+                ))
+                .await?;
+            for row in &rows {
+                let (id, key) = (row[0].text()?, row[1].text()?);
+                purged += self.purge_key(&key).await?;
+                // Its members and invitations go with it (and cascade).
+                for sql in [
+                    "DELETE FROM invitations WHERE ledger_id = ?",
+                    "DELETE FROM ledger_members WHERE ledger_id = ?",
+                    "DELETE FROM ledgers WHERE id = ? AND deleted_at IS NOT NULL",
+                ] {
+                    purged += self
+                        .bounded(self.backend().exec(sql, vec![id.as_str().into()]))
+                        .await?;
+                }
+            }
+            if (rows.len() as i64) < PURGE_LEDGERS {
+                return Ok(purged);
+            }
+        }
+    }
+
     async fn accept_invitation(
         &self,
         user: &UserId,
@@ -700,6 +764,27 @@ impl LedgerStore for SqlStore {
             Ok(Accepted::Member(ledger, role))
         }))
         .await
+    }
+}
+
+impl SqlStore {
+    /// Deletes everything filed under `key`, a batch per statement.
+    async fn purge_key(&self, key: &str) -> Result<u64, StoreError> {
+        let dialect = self.backend().dialect();
+        let mut purged = 0;
+        for table in FILED_BY_KEY {
+            let sql = delete_batch(dialect, table);
+            loop {
+                let deleted = self
+                    .bounded(self.backend().exec(&sql, vec![key.into()]))
+                    .await?;
+                purged += deleted;
+                if deleted < PURGE_ROWS {
+                    break;
+                }
+            }
+        }
+        Ok(purged)
     }
 }
 
