@@ -188,6 +188,11 @@ fn ledger_from(row: &Row) -> Result<Ledger, StoreError> {
     })
 }
 
+/// A ledger's columns followed by the caller's role.
+fn ledger_and_role(row: &Row) -> Result<(Ledger, Role), StoreError> {
+    Ok((ledger_from(row)?, role_from(&row[7])?))
+}
+
 fn role_from(cell: &super::backend::Cell) -> Result<Role, StoreError> {
     Role::parse(&cell.text()?).ok_or_else(|| StoreError::Internal("unreadable role".into()))
 }
@@ -209,59 +214,67 @@ fn insert_if_absent(dialect: Dialect) -> &'static str {
     }
 }
 
-/// Locks a live ledger's row, then reads the caller's role in it, inside
-/// `tx`: `None` when the ledger is gone or the caller is no member.
-async fn lock_ledger(
+/// Locks a live ledger's row inside `tx`: `None` when it is gone.
+async fn lock_ledger_row(
     tx: &mut Box<dyn Tx>,
     dialect: Dialect,
-    user: &UserId,
     ledger_id: &str,
-) -> Result<Option<(Ledger, Role)>, StoreError> {
+) -> Result<Option<Ledger>, StoreError> {
     let sql = format!(
         "SELECT {LEDGER_COLUMNS} FROM ledgers l WHERE l.id = ? AND l.deleted_at IS NULL{}",
         for_update(dialect)
     );
     let rows = tx.query(&sql, vec![ledger_id.into()]).await?;
-    let Some(row) = rows.first() else {
-        return Ok(None);
-    };
-    let ledger = ledger_from(row)?;
-    let roles = tx
+    rows.first().map(ledger_from).transpose()
+}
+
+/// `user`'s membership of a ledger, read inside `tx`.
+async fn member_in(
+    tx: &mut Box<dyn Tx>,
+    ledger_id: &str,
+    user: &str,
+) -> Result<Option<Member>, StoreError> {
+    let rows = tx
         .query(
-            "SELECT role FROM ledger_members WHERE ledger_id = ? AND user_id = ?",
-            vec![ledger_id.into(), user.as_str().into()],
+            "SELECT user_id, role, joined_at FROM ledger_members WHERE ledger_id = ? AND user_id = ?",
+            vec![ledger_id.into(), user.into()],
         )
         .await?;
-    match roles.first() {
-        Some(row) => Ok(Some((ledger, role_from(&row[0])?))),
-        None => Ok(None),
+    rows.first().map(member_from).transpose()
+}
+
+/// Why a change was refused before it started.
+enum Refusal {
+    NotMember,
+    Forbidden,
+}
+
+impl<T> From<Refusal> for Checked<T> {
+    fn from(refusal: Refusal) -> Checked<T> {
+        match refusal {
+            Refusal::NotMember => Checked::NotMember,
+            Refusal::Forbidden => Checked::Forbidden,
+        }
     }
 }
 
-/// The caller's ledger and role if they may do what `needed` may.
+/// Locks a live ledger's row, then checks inside `tx` that the caller is a
+/// member whose role may do what `needed` may: the ledger and that role.
 async fn checked_owner(
     tx: &mut Box<dyn Tx>,
     dialect: Dialect,
     user: &UserId,
     ledger_id: &str,
     needed: Role,
-) -> Result<Result<(Ledger, Role), Checked<()>>, StoreError> {
-    Ok(match lock_ledger(tx, dialect, user, ledger_id).await? {
-        None => Err(Checked::NotMember),
-        Some((_, role)) if !role.allows(needed) => Err(Checked::Forbidden),
-        Some(found) => Ok(found),
+) -> Result<Result<(Ledger, Role), Refusal>, StoreError> {
+    let Some(ledger) = lock_ledger_row(tx, dialect, ledger_id).await? else {
+        return Ok(Err(Refusal::NotMember));
+    };
+    Ok(match member_in(tx, ledger_id, user.as_str()).await? {
+        None => Err(Refusal::NotMember),
+        Some(member) if !member.role.allows(needed) => Err(Refusal::Forbidden),
+        Some(member) => Ok((ledger, member.role)),
     })
-}
-
-/// Converts a refusal of `checked_owner` to another result type.
-fn refusal<T>(checked: Checked<()>) -> Checked<T> {
-    match checked {
-        Checked::Done(()) => Checked::Missing,
-        Checked::NotMember => Checked::NotMember,
-        Checked::Forbidden => Checked::Forbidden,
-        Checked::Missing => Checked::Missing,
-        Checked::Refused(why) => Checked::Refused(why),
-    }
 }
 
 async fn owners(tx: &mut Box<dyn Tx>, ledger_id: &str) -> Result<i64, StoreError> {
@@ -360,9 +373,7 @@ impl LedgerStore for SqlStore {
                     .query(&sql, vec![ledger_id.into(), user.as_str().into()]),
             )
             .await?;
-        rows.first()
-            .map(|row| Ok((ledger_from(row)?, role_from(&row[7])?)))
-            .transpose()
+        rows.first().map(ledger_and_role).transpose()
     }
 
     async fn ledgers_of(&self, user: &UserId) -> Result<Vec<(Ledger, Role)>, StoreError> {
@@ -376,7 +387,7 @@ impl LedgerStore for SqlStore {
             .await?;
         let mut ledgers = rows
             .iter()
-            .map(|row| Ok((ledger_from(row)?, role_from(&row[7])?)))
+            .map(ledger_and_role)
             .collect::<Result<Vec<_>, StoreError>>()?;
         // Personal first (the caller's own), then by lower-cased name, then id.
         ledgers.sort_by_cached_key(|(ledger, _)| {
@@ -430,7 +441,7 @@ impl LedgerStore for SqlStore {
             let (mut ledger, _) =
                 match checked_owner(&mut tx, dialect, user, id, Role::Owner).await? {
                     Ok(found) => found,
-                    Err(refused) => return Ok(refusal(refused)),
+                    Err(refused) => return Ok(refused.into()),
                 };
             tx.exec(
                 "UPDATE ledgers SET name = ?, home_currency = ?, updated_at = ? WHERE id = ?",
@@ -462,7 +473,7 @@ impl LedgerStore for SqlStore {
             let mut tx = self.backend().begin().await?;
             let (ledger, _) = match checked_owner(&mut tx, dialect, user, id, Role::Owner).await? {
                 Ok(found) => found,
-                Err(refused) => return Ok(refused),
+                Err(refused) => return Ok(refused.into()),
             };
             if ledger.personal {
                 return Ok(Checked::Refused(PERSONAL_LEDGER));
@@ -502,15 +513,9 @@ impl LedgerStore for SqlStore {
             let (ledger, _) =
                 match checked_owner(&mut tx, dialect, user, ledger_id, Role::Owner).await? {
                     Ok(found) => found,
-                    Err(refused) => return Ok(refusal(refused)),
+                    Err(refused) => return Ok(refused.into()),
                 };
-            let rows = tx
-                .query(
-                    "SELECT user_id, role, joined_at FROM ledger_members WHERE ledger_id = ? AND user_id = ?",
-                    vec![ledger_id.into(), member.into()],
-                )
-                .await?;
-            let Some(current) = rows.first().map(member_from).transpose()? else {
+            let Some(current) = member_in(&mut tx, ledger_id, member).await? else {
                 return Ok(Checked::Missing);
             };
             if current.role == role {
@@ -548,17 +553,12 @@ impl LedgerStore for SqlStore {
         };
         self.bounded(retrying(|| async {
             let mut tx = self.backend().begin().await?;
-            let (ledger, _) = match checked_owner(&mut tx, dialect, user, ledger_id, needed).await? {
+            let (ledger, _) = match checked_owner(&mut tx, dialect, user, ledger_id, needed).await?
+            {
                 Ok(found) => found,
-                Err(refused) => return Ok(refused),
+                Err(refused) => return Ok(refused.into()),
             };
-            let rows = tx
-                .query(
-                    "SELECT user_id, role, joined_at FROM ledger_members WHERE ledger_id = ? AND user_id = ?",
-                    vec![ledger_id.into(), member.into()],
-                )
-                .await?;
-            let Some(current) = rows.first().map(member_from).transpose()? else {
+            let Some(current) = member_in(&mut tx, ledger_id, member).await? else {
                 return Ok(Checked::Missing);
             };
             if is_own_personal(&ledger, member) {
@@ -590,7 +590,7 @@ impl LedgerStore for SqlStore {
             if let Err(refused) =
                 checked_owner(&mut tx, dialect, user, &invitation.ledger_id, Role::Owner).await?
             {
-                return Ok(refused);
+                return Ok(refused.into());
             }
             tx.exec(
                 "INSERT INTO invitations (id, ledger_id, code_hash, role, created_at, expires_at) \
@@ -636,7 +636,7 @@ impl LedgerStore for SqlStore {
             if let Err(refused) =
                 checked_owner(&mut tx, dialect, user, ledger_id, Role::Owner).await?
             {
-                return Ok(refused);
+                return Ok(refused.into());
             }
             let revoked = tx
                 .exec(
@@ -701,12 +701,7 @@ impl LedgerStore for SqlStore {
             let Some(ledger_id) = rows.first().map(|row| row[0].text()).transpose()? else {
                 return Ok(Accepted::NoSuchCode);
             };
-            let sql = format!(
-                "SELECT {LEDGER_COLUMNS} FROM ledgers l WHERE l.id = ? AND l.deleted_at IS NULL{}",
-                for_update(dialect)
-            );
-            let rows = tx.query(&sql, vec![ledger_id.as_str().into()]).await?;
-            let Some(ledger) = rows.first().map(ledger_from).transpose()? else {
+            let Some(ledger) = lock_ledger_row(&mut tx, dialect, &ledger_id).await? else {
                 return Ok(Accepted::NoSuchCode);
             };
             let rows = tx
@@ -724,13 +719,9 @@ impl LedgerStore for SqlStore {
             };
             let role = role_from(&row[0])?;
             let accepted_by = row[2].opt_text()?;
-            let membership = tx
-                .query(
-                    "SELECT role FROM ledger_members WHERE ledger_id = ? AND user_id = ?",
-                    vec![ledger.id.as_str().into(), user.as_str().into()],
-                )
-                .await?;
-            let current_role = membership.first().map(|r| role_from(&r[0])).transpose()?;
+            let current_role = member_in(&mut tx, &ledger.id, user.as_str())
+                .await?
+                .map(|m| m.role);
             if let Some(by) = accepted_by {
                 // Who used the code gets the same answer again while they
                 // are still a member.
