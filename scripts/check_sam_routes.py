@@ -9,7 +9,8 @@ the route table (shared/src/http/routes.rs); this script fails when the two
 drift apart:
 
 - the listener rules' (path pattern, method, priority) triples are exactly
-  the routes' (alb_path_pattern, method, priority) triples;
+  the routes' (pattern, method, priority) triples, one per pattern of
+  alb_path_patterns;
 - each rule forwards to a target group whose one target is the `live` alias
   of the function that routes.json names (a function is known by its
   Handler, which the one `bootstrap` binary reads as `_HANDLER`);
@@ -362,8 +363,9 @@ class Checker:
                     route_rules[key] = (lid, fn)
 
         expected = {
-            (r["alb_path_pattern"], r["method"], int(r["priority"])): r["function"]
+            (pattern, r["method"], int(r["priority"])): r["function"]
             for r in self.routes["routes"]
+            for pattern in r["alb_path_patterns"]
         }
         for key in sorted(expected.keys() - route_rules.keys(), key=lambda k: k[2]):
             self.error(f"route {key[1]} {key[0]} (priority {key[2]}, {expected[key]}) has no listener rule")

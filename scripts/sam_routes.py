@@ -54,6 +54,7 @@ TG_FUNCTION_MAX = TARGET_GROUP_NAME_MAX - NAME_PREFIX_MAX - 1
 
 FUNCTION_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+MAX_PATHS = 2
 
 # The same for every function (SAM builds the one binary once only when the
 # Metadata of every function is identical), so copied verbatim.
@@ -65,8 +66,8 @@ DLQ_COMMENT = (
 )
 
 # @NAME@ logical-id stem, @FUNCTION@ function (handler), @TG@ target group
-# name after the prefix, @METHOD@, @PATH@ (routes.json's path),
-# @PATTERN@ (its alb_path_pattern), @PRIORITY@.
+# name after the prefix, @METHOD@, @PATH@ (routes.json's paths),
+# @PATTERNS@ (its alb_path_patterns, one list item each), @PRIORITY@.
 RESOURCES = """\
   # --- @METHOD@ @PATH@ -> @FUNCTION@ (priority @PRIORITY@) ---
   @NAME@Function:
@@ -138,7 +139,7 @@ RESOURCES = """\
         - Field: path-pattern
           PathPatternConfig:
             Values:
-              - @PATTERN@
+@PATTERNS@
         - Field: http-request-method
           HttpRequestMethodConfig:
             Values:
@@ -213,10 +214,15 @@ def checked_routes(doc: dict) -> list[dict]:
         tg_names[tg] = fn
         if r.get("method") not in METHODS:
             raise RoutesError(f"route {fn}: method {r.get('method')!r} is not one of {sorted(METHODS)}")
-        for key in ("path", "alb_path_pattern"):
-            value = r.get(key)
-            if not isinstance(value, str) or not value.startswith("/") or re.search(r'[\s"\\#]', value):
-                raise RoutesError(f"route {fn}: {key} {value!r} is not a plain absolute path")
+        for key in ("paths", "alb_path_patterns"):
+            values = r.get(key)
+            # A rule has at most five condition values: with the method and
+            # the origin secret, two paths at most.
+            if not isinstance(values, list) or not 1 <= len(values) <= MAX_PATHS:
+                raise RoutesError(f"route {fn}: {key} {values!r} is not a list of 1 to {MAX_PATHS} paths")
+            for value in values:
+                if not isinstance(value, str) or not value.startswith("/") or re.search(r'[\s"\\#]', value):
+                    raise RoutesError(f"route {fn}: {key} item {value!r} is not a plain absolute path")
         priority = r.get("priority")
         if not isinstance(priority, int) or isinstance(priority, bool) or not 1 <= priority <= 50000:
             raise RoutesError(f"route {fn}: priority {priority!r} is not a whole number from 1 to 50000")
@@ -232,8 +238,8 @@ def values_of(route: dict) -> dict[str, str]:
         "FUNCTION": route["function"],
         "TG": target_group_suffix(route["function"]),
         "METHOD": route["method"],
-        "PATH": route["path"],
-        "PATTERN": route["alb_path_pattern"],
+        "PATH": " and ".join(route["paths"]),
+        "PATTERNS": "\n".join(f"              - {p}" for p in route["alb_path_patterns"]),
         "PRIORITY": str(route["priority"]),
         "DLQ_COMMENT": DLQ_COMMENT,
     }

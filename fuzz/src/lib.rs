@@ -337,6 +337,8 @@ pub fn row_expense(row: &ImportRow) -> Expense {
         version: 1,
         created_at: 0,
         updated_at: 0,
+        created_by: String::new(),
+        updated_by: String::new(),
     }
 }
 

@@ -1,8 +1,11 @@
-//! Redis cache-aside. A user's entries are valid for one generation
-//! number (`{prefix}u:{<user>}:gen`), and every write bumps it before it
-//! answers: a reader that fetched old data can only store it under a
-//! generation nobody asks for any more, and one INCR invalidates all of a
-//! user's entries at once. An entry (`{prefix}u:{<user>}:e:<name>`) holds
+//! Redis cache-aside. A ledger's entries are valid for one generation
+//! number (`{prefix}u:{<ledger key>}:gen`), and every write in the ledger,
+//! by any member, bumps it before it answers: a reader that fetched old
+//! data can only store it under a generation nobody asks for any more, and
+//! one INCR invalidates all of a ledger's entries at once, for every
+//! member. (A personal ledger's key is its owner's `sub`: the namespace the
+//! release before ledgers used for that user.) An entry
+//! (`{prefix}u:{<ledger key>}:e:<name>`) holds
 //! the generation it was computed at and the body, so a cached read is one
 //! MGET of the generation and the entry: one round trip. Entries expire
 //! after at most 60 s.
@@ -24,7 +27,6 @@ use base64::Engine;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
-use crate::domain::UserId;
 use crate::secrets::SecretError;
 use crate::start::StartError;
 
@@ -71,14 +73,14 @@ struct Link {
     first_attempt: tokio::sync::Notify,
 }
 
-/// A user's cache namespace at one generation, read before the database.
+/// A ledger's cache namespace at one generation, read before the database.
 #[derive(Clone, Debug)]
 pub struct Generation {
-    user_key: String,
+    namespace: String,
     number: u64,
 }
 
-/// What a read found in one round trip: the user's current generation
+/// What a read found in one round trip: the ledger's current generation
 /// and, if one is stored for it, the entry's body.
 #[derive(Debug)]
 pub struct Lookup {
@@ -192,20 +194,20 @@ impl Cache {
         lock(&self.link.manager).clone()
     }
 
-    /// Reads the user's current generation and the entry `name` in one
-    /// MGET (both keys share the user's hash slot). `None` means "don't use
+    /// Reads the ledger's current generation and the entry `name` in one
+    /// MGET (both keys share the ledger's hash slot). `None` means "don't use
     /// the cache for this request".
-    pub async fn lookup(&self, user: &UserId, name: &str) -> Option<Lookup> {
-        let user_key = self.user_key(user);
+    pub async fn lookup(&self, ledger_key: &str, name: &str) -> Option<Lookup> {
+        let namespace = self.namespace(ledger_key);
         let mut conn = self.connection()?;
         let (number, entry): (Option<u64>, Option<String>) = self
             .bounded(
                 "MGET generation and entry",
-                conn.mget(&[format!("{user_key}:gen"), entry_key(&user_key, name)]),
+                conn.mget(&[format!("{namespace}:gen"), entry_key(&namespace, name)]),
             )
             .await?;
         let generation = Generation {
-            user_key,
+            namespace,
             number: number.unwrap_or(0),
         };
         // An entry of another generation is stale (or newer than the
@@ -226,7 +228,7 @@ impl Cache {
             .bounded(
                 "SET",
                 conn.set_ex(
-                    entry_key(&generation.user_key, name),
+                    entry_key(&generation.namespace, name),
                     format!("{}|{value}", generation.number),
                     ttl,
                 ),
@@ -252,7 +254,7 @@ impl Cache {
         let key = format!(
             "{}|{}",
             generation.number,
-            entry_key(&generation.user_key, name)
+            entry_key(&generation.namespace, name)
         );
         let flight = Arc::clone(lock(&self.flights).entry(key.clone()).or_default());
         let mut compute = Some(compute);
@@ -290,10 +292,10 @@ impl Cache {
         }
     }
 
-    /// Moves the user to a new generation: every entry cached so far stops
-    /// being read. Called after each write, before it answers.
-    pub async fn invalidate(&self, user: &UserId) {
-        let key = format!("{}:gen", self.user_key(user));
+    /// Moves the ledger to a new generation: every entry cached so far
+    /// stops being read. Called after each write, before it answers.
+    pub async fn invalidate(&self, ledger_key: &str) {
+        let key = format!("{}:gen", self.namespace(ledger_key));
         let bumped: Option<u64> = match self.connection_for_write().await {
             Some(mut conn) => self.bounded("INCR generation", conn.incr(&key, 1)).await,
             None => None,
@@ -338,22 +340,22 @@ impl Cache {
         }
     }
 
-    /// `{prefix}u:{<user>}`: the braces make every key of one user hash to
-    /// the same slot on a Redis cluster; the user id is encoded so that no
-    /// `sub` can reach into another user's keys.
-    fn user_key(&self, user: &UserId) -> String {
+    /// `{prefix}u:{<ledger key>}`: the braces make every key of one ledger
+    /// hash to the same slot on a Redis cluster; the key is encoded so that
+    /// no `sub` can reach into another ledger's keys.
+    fn namespace(&self, ledger_key: &str) -> String {
         format!(
             "{}u:{{{}}}",
             self.settings.key_prefix,
-            URL_SAFE_NO_PAD.encode(user.as_str())
+            URL_SAFE_NO_PAD.encode(ledger_key)
         )
     }
 }
 
 /// An entry's key: one per name, whatever the generation (the value says
 /// which generation it belongs to).
-fn entry_key(user_key: &str, name: &str) -> String {
-    format!("{user_key}:e:{name}")
+fn entry_key(namespace: &str, name: &str) -> String {
+    format!("{namespace}:e:{name}")
 }
 
 /// The Redis client for `settings`, with `auth_token` as its password

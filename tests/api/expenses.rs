@@ -104,6 +104,8 @@ async fn create_answers_201_with_location_etag_and_the_normalised_expense() {
             "version": 1,
             "created_at": created["created_at"],
             "updated_at": created["updated_at"],
+            "created_by": USER,
+            "updated_by": USER,
         }),
         "the created expense: amount normalised, text trimmed, blank text null, tags deduplicated in order"
     );

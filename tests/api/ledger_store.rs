@@ -13,7 +13,7 @@ use shared::store::ledgers::{
     Accepted, Checked, LAST_OWNER, OWN_PERSONAL_MEMBERSHIP, PERSONAL_LEDGER,
 };
 use shared::store::mysql::{MysqlBackend, MysqlSettings};
-use shared::store::{DynStore, SqlStore};
+use shared::store::{Actor, DynStore, SqlStore};
 
 use crate::helpers::{TestDb, SQL_MODE};
 
@@ -43,6 +43,15 @@ async fn mysql(db: &TestDb) -> DynStore {
 
 fn user(name: &str) -> UserId {
     UserId::parse(name).unwrap()
+}
+
+/// `who` acting in `ledger`.
+fn in_ledger(who: &UserId, ledger: &Ledger) -> Actor {
+    Actor {
+        user: who.clone(),
+        key: ledger.key.clone(),
+        shared_ledger: (!ledger.personal).then(|| ledger.id.clone()),
+    }
 }
 
 fn shared_ledger(name: &str) -> Ledger {
@@ -493,7 +502,7 @@ async fn purge(store: DynStore) {
     let kept = shared_ledger("kept");
     for ledger in [&gone, &kept] {
         store.create_ledger(&owner, ledger).await.unwrap();
-        let key = user(&ledger.key);
+        let key = in_ledger(&owner, ledger);
         let now = now_micros();
         let category = Category {
             id: new_id(),
@@ -517,6 +526,8 @@ async fn purge(store: DynStore) {
                 version: 1,
                 created_at: now,
                 updated_at: now,
+                created_by: owner.as_str().into(),
+                updated_by: owner.as_str().into(),
             })
             .collect();
         store
@@ -543,12 +554,12 @@ async fn purge(store: DynStore) {
     );
     let all = shared::domain::filter::ListQuery::parse(&[("limit".into(), "200".into())]).unwrap();
     assert!(store
-        .list_expenses(&user(&gone.key), &all)
+        .list_expenses(&in_ledger(&owner, &gone), &all)
         .await
         .unwrap()
         .is_empty());
     assert!(store
-        .list_categories(&user(&gone.key))
+        .list_categories(&in_ledger(&owner, &gone))
         .await
         .unwrap()
         .is_empty());
@@ -561,14 +572,14 @@ async fn purge(store: DynStore) {
     );
     assert_eq!(
         store
-            .list_expenses(&user(&kept.key), &all)
+            .list_expenses(&in_ledger(&owner, &kept), &all)
             .await
             .unwrap()
             .len(),
         201
     );
     assert_eq!(
-        store.list_categories(&user(&kept.key)).await.unwrap().len(),
+        store.list_categories(&in_ledger(&owner, &kept)).await.unwrap().len(),
         1
     );
     assert_eq!(store.ledgers_of(&owner).await.unwrap().len(), 1);

@@ -18,7 +18,7 @@ use shared::domain::text::parse_date;
 use shared::domain::{new_id, UserId};
 use shared::store::mysql::{MysqlBackend, MysqlSettings};
 use shared::store::sql::{list_query, page_index, Dialect, Param, TAG_PAGE_INDEX};
-use shared::store::{SqlStore, Store};
+use shared::store::{Actor, SqlStore, Store};
 
 use crate::helpers::{TestDb, SQL_MODE};
 use crate::pki::TempDir;
@@ -169,7 +169,7 @@ async fn pages_are_index_ranges_on_mariadb() {
         .await
         .expect("statistics");
 
-    let alice = UserId::parse("alice").expect("a user id");
+    let alice = Actor::personal(&UserId::parse("alice").expect("a user id"));
     for (filter, condition) in FILTERS {
         let (filter, condition) = (filter.replace("{a}", &a), condition.replace("{a}", &a));
         let cursor: Option<String> = conn
@@ -180,7 +180,7 @@ async fn pages_are_index_ranges_on_mariadb() {
             .await
             .expect("a cursor row");
         for (what, q) in pages(&filter, cursor.expect("1,000 rows on the crowded date")) {
-            let (sql, params) = list_query(Dialect::Mysql, &alice, &q, true);
+            let (sql, params) = list_query(Dialect::Mysql, &alice.key, &q, true);
             let plan: Option<String> = conn
                 .query_first(format!("ANALYZE FORMAT=JSON {}", inline(&sql, &params)))
                 .await
@@ -242,7 +242,7 @@ async fn pages_are_index_ranges_on_sqlite() {
     ))
     .expect("bulk-loaded expenses");
 
-    let alice = UserId::parse("alice").expect("a user id");
+    let alice = Actor::personal(&UserId::parse("alice").expect("a user id"));
     for (filter, condition) in FILTERS {
         let (filter, condition) = (filter.replace("{a}", &a), condition.replace("{a}", &a));
         let cursor: String = conn
@@ -257,7 +257,7 @@ async fn pages_are_index_ranges_on_sqlite() {
             .expect("1,000 rows on the crowded date");
         let mut costs = Vec::new();
         for (what, q) in pages(&filter, cursor) {
-            let (sql, params) = list_query(Dialect::Sqlite, &alice, &q, true);
+            let (sql, params) = list_query(Dialect::Sqlite, &alice.key, &q, true);
             let mut statement = conn
                 .prepare(&format!("EXPLAIN QUERY PLAN {}", inline(&sql, &params)))
                 .expect("EXPLAIN");

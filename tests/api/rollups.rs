@@ -21,7 +21,7 @@ use shared::domain::{new_id, now_micros, UserId};
 use shared::store::backend::Backend;
 use shared::store::mysql::MysqlBackend;
 use shared::store::sqlite::SqliteBackend;
-use shared::store::{SqlStore, Store, StoreError, WriteOutcome};
+use shared::store::{Actor, SqlStore, Store, StoreError, WriteOutcome};
 use time::Date;
 
 use crate::helpers::{TestDb, SQL_MODE};
@@ -119,6 +119,8 @@ fn new_expense(body: &serde_json::Value) -> Expense {
         version: 1,
         created_at: now,
         updated_at: now,
+        created_by: "alice".into(),
+        updated_by: "alice".into(),
     }
 }
 
@@ -157,13 +159,13 @@ fn ranges() -> Vec<(Option<Date>, Option<Date>)> {
 
 /// Every summary and every month's budgets answer what the expenses add
 /// up to.
-async fn assert_rollups_exact(store: &SqlStore, users: &[UserId], context: &str) {
+async fn assert_rollups_exact(store: &SqlStore, users: &[Actor], context: &str) {
     for user in users {
         for group_by in GroupBy::ALL {
             for (from, to) in ranges() {
                 let query = SummaryQuery { from, to, group_by };
                 let got = sorted(store.summary(user, &query).await.unwrap());
-                let want = sorted(store.summary_from_expenses(user, &query).await.unwrap());
+                let want = sorted(store.summary_from_expenses(&user.key, &query).await.unwrap());
                 assert_eq!(got, want, "{context}: {user:?} {query:?}");
             }
         }
@@ -174,7 +176,7 @@ async fn assert_rollups_exact(store: &SqlStore, users: &[UserId], context: &str)
             let last = shared::store::rollup::month_end(first);
             let got = store.budget_statuses(user, first, last).await.unwrap();
             let want = store
-                .budget_statuses_from_expenses(user, first, last)
+                .budget_statuses_from_expenses(&user.key, first, last)
                 .await
                 .unwrap();
             assert_eq!(got, want, "{context}: budgets of {user:?} in {month}");
@@ -185,7 +187,7 @@ async fn assert_rollups_exact(store: &SqlStore, users: &[UserId], context: &str)
 /// Every expense of `user`'s matching `query`, following cursors.
 async fn all_pages(
     store: &SqlStore,
-    user: &UserId,
+    user: &Actor,
     mut query: shared::domain::filter::ListQuery,
 ) -> Vec<Expense> {
     let mut all: Vec<Expense> = Vec::new();
@@ -204,7 +206,7 @@ async fn all_pages(
 
 /// Every tag's pages hold exactly the expenses carrying it (whole and
 /// within a range), and every tag row carries its expense's date.
-async fn assert_tag_pages_exact(fixture: &Fixture, users: &[UserId], context: &str) {
+async fn assert_tag_pages_exact(fixture: &Fixture, users: &[Actor], context: &str) {
     let store = &fixture.store;
     let parse = |text: &str| {
         let pairs: Vec<(String, String)> = form_urlencoded::parse(text.as_bytes())
@@ -263,7 +265,7 @@ async fn assert_tag_pages_exact(fixture: &Fixture, users: &[UserId], context: &s
 /// name, a category's creation or deletion, or a budget. With `alone`
 /// false, other writers of the same user may win a race (a version, a
 /// category deleted meanwhile): those outcomes are accepted, errors not.
-async fn random_write(store: &SqlStore, rng: &mut StdRng, user: &UserId, alone: bool) {
+async fn random_write(store: &SqlStore, rng: &mut StdRng, user: &Actor, alone: bool) {
     let categories: Vec<String> = store
         .list_categories(user)
         .await
@@ -371,9 +373,9 @@ async fn rollups_equal_a_recomputation(fixture: Fixture, seed: u64) {
     // A new database: the backfill finds nothing and switches reads over.
     let done = store.backfill().await.unwrap();
     assert_eq!((done.users, done.months), (0, 0));
-    let users: Vec<UserId> = ["alice", "bob", "carol"]
+    let users: Vec<Actor> = ["alice", "bob", "carol"]
         .iter()
-        .map(|u| UserId::parse(u).unwrap())
+        .map(|u| Actor::personal(&UserId::parse(u).unwrap()))
         .collect();
     let mut rng = StdRng::seed_from_u64(seed);
     for step in 1..=240 {
@@ -446,9 +448,9 @@ async fn drift(backend: &dyn Backend) {
 
 async fn a_backfill_corrects_an_older_release(fixture: Fixture, writers: usize) {
     let store = &fixture.store;
-    let users: Vec<UserId> = ["alice", "bob"]
+    let users: Vec<Actor> = ["alice", "bob"]
         .iter()
-        .map(|u| UserId::parse(u).unwrap())
+        .map(|u| Actor::personal(&UserId::parse(u).unwrap()))
         .collect();
     let mut rng = StdRng::seed_from_u64(11);
     for user in &users {
@@ -507,7 +509,7 @@ async fn a_backfill_corrects_an_older_release(fixture: Fixture, writers: usize) 
     assert_eq!(done.users, 3, "{done:?}");
     assert!(done.months >= 11, "{done:?}");
     let mut everyone = users.clone();
-    everyone.push(UserId::parse("zed").unwrap());
+    everyone.push(Actor::personal(&UserId::parse("zed").unwrap()));
     assert_rollups_exact(store, &everyone, "after the backfill").await;
     assert_tag_pages_exact(&fixture, &everyone, "after the backfill").await;
     // Reports now read the rollups, which still hold after more writes.

@@ -11,7 +11,7 @@ use shared::domain::filter::ListQuery;
 use shared::domain::{new_id, now_micros, UserId};
 use shared::store::migrate::MYSQL as MIGRATIONS;
 use shared::store::mysql::{MysqlBackend, MysqlSettings};
-use shared::store::{
+use shared::store::{Actor, 
     cursor_after, Completion, DynStore, SqlStore, Store, StoreError, StoredResponse, WriteOutcome,
 };
 
@@ -40,8 +40,8 @@ fn mysql(db: &TestDb) -> DynStore {
     ))
 }
 
-fn user(name: &str) -> UserId {
-    UserId::parse(name).unwrap()
+fn user(name: &str) -> Actor {
+    Actor::personal(&UserId::parse(name).unwrap())
 }
 
 fn expense(body: serde_json::Value) -> Expense {
@@ -52,6 +52,8 @@ fn expense(body: serde_json::Value) -> Expense {
         version: 1,
         created_at: now,
         updated_at: now,
+        created_by: "alice".into(),
+        updated_by: "alice".into(),
     }
 }
 
@@ -240,7 +242,7 @@ async fn contract(store: DynStore) {
 /// Idempotency records: one claim per key, leases, completion, purge.
 async fn idempotency_contract(store: DynStore) {
     store.migrate().await.unwrap();
-    let alice = user("alice");
+    let alice = "alice".to_owned();
     let hour = 3_600_000_000;
     let now = now_micros();
     let claim = |now: i64| {
@@ -262,7 +264,7 @@ async fn idempotency_contract(store: DynStore) {
     // Keys are per user.
     assert_eq!(
         store
-            .idempotency_begin(&user("bob"), "k1", "other", now, now + 1, now + hour)
+            .idempotency_begin("bob", "k1", "other", now, now + 1, now + hour)
             .await
             .unwrap(),
         None
@@ -285,6 +287,7 @@ async fn idempotency_contract(store: DynStore) {
         "only once"
     );
     let completion = Completion {
+        owner: alice.clone(),
         key: "k1".into(),
         response: StoredResponse {
             status: 201,
@@ -293,7 +296,7 @@ async fn idempotency_contract(store: DynStore) {
         },
     };
     store
-        .idempotency_complete(&alice, &completion)
+        .idempotency_complete(&completion)
         .await
         .unwrap();
     assert_eq!(

@@ -444,6 +444,8 @@ mod tests {
             version: 1,
             created_at: 0,
             updated_at: 0,
+            created_by: "alice".into(),
+            updated_by: "alice".into(),
         }
     }
 

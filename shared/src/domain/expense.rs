@@ -27,7 +27,14 @@ pub const WRITABLE_FIELDS: [&str; 7] = [
     "tags",
 ];
 /// Fields the server owns: sending them is 422.
-pub const READ_ONLY_FIELDS: [&str; 4] = ["id", "version", "created_at", "updated_at"];
+pub const READ_ONLY_FIELDS: [&str; 6] = [
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+];
 
 /// What a client decides about an expense.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +56,9 @@ pub struct Expense {
     /// Microseconds since the Unix epoch.
     pub created_at: i64,
     pub updated_at: i64,
+    /// The users (`sub`s) who wrote it first and last.
+    pub created_by: String,
+    pub updated_by: String,
 }
 
 /// An expense.
@@ -76,6 +86,10 @@ pub struct ExpenseView {
     pub created_at: String,
     #[schema(format = DateTime)]
     pub updated_at: String,
+    /// The user id of the member who created it.
+    pub created_by: String,
+    /// The user id of the member who changed it last.
+    pub updated_by: String,
 }
 
 /// One page of expenses.
@@ -148,6 +162,8 @@ impl Expense {
             version: self.version,
             created_at: format_timestamp(self.created_at),
             updated_at: format_timestamp(self.updated_at),
+            created_by: self.created_by.clone(),
+            updated_by: self.updated_by.clone(),
         }
     }
 

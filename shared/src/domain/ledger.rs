@@ -4,7 +4,6 @@
 use base64::Engine;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::expense::unknown_fields;
@@ -309,10 +308,7 @@ pub fn new_invitation_code() -> String {
 /// What the store keeps of a code, and looks it up by: SHA-256, in hex.
 /// (The code is random and long, so no salt or slow hash is needed.)
 pub fn code_hash(code: &str) -> String {
-    Sha256::digest(code.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::sha256_hex(&[code.as_bytes()])
 }
 
 /// Longest code looked up: anything longer is no code this server made.

@@ -86,6 +86,16 @@ impl std::fmt::Display for Id {
 }
 
 /// A new id in its stored form.
+/// Lower-case hex of the SHA-256 of `parts` in turn: how digests are kept.
+pub fn sha256_hex(parts: &[&[u8]]) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for part in parts {
+        hash.update(part);
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn new_id() -> String {
     Id::generate().into_string()
 }

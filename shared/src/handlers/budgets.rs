@@ -5,20 +5,20 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 
 use super::expenses::bad_query;
-use super::{
+use super::{InLedger, 
     cached, empty, existing, invalidate, json, json_body, json_bytes, to_json_bytes, HandlerResult,
     JSON,
 };
 use crate::app::App;
 use crate::domain::budget::{parse_budget, Budget, BudgetMonth, BudgetStatus, YearMonth};
 use crate::domain::query::Params;
-use crate::domain::{now_micros, FieldError, Id, UserId};
+use crate::domain::{now_micros, FieldError, Id};
 use crate::http::problem::ApiError;
 use crate::http::request::query_pairs;
 
 pub async fn put(
     app: &App,
-    user: &UserId,
+    here: &InLedger,
     category_id: Option<&Id>,
     request: Request<Bytes>,
 ) -> HandlerResult {
@@ -34,23 +34,23 @@ pub async fn put(
     };
     let stored = app
         .store
-        .put_budget(user, &budget)
+        .put_budget(&here.actor, &budget)
         .await?
         .ok_or(ApiError::NotFound)?;
-    invalidate(app, user).await;
+    invalidate(app, here).await;
     json(StatusCode::OK, &stored.view())
 }
 
-pub async fn delete(app: &App, user: &UserId, category_id: Option<&Id>) -> HandlerResult {
+pub async fn delete(app: &App, here: &InLedger, category_id: Option<&Id>) -> HandlerResult {
     let category_id = existing(category_id)?;
-    if !app.store.delete_budget(user, category_id.as_str()).await? {
+    if !app.store.delete_budget(&here.actor, category_id.as_str()).await? {
         return Err(ApiError::NotFound);
     }
-    invalidate(app, user).await;
+    invalidate(app, here).await;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
-pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
+pub async fn list(app: &App, here: &InLedger, request: Request<Bytes>) -> HandlerResult {
     let mut month = YearMonth::current();
     let mut errors = Vec::new();
     let pairs = query_pairs(&request);
@@ -64,13 +64,11 @@ pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerR
     if !errors.is_empty() {
         return Err(bad_query(errors));
     }
-    let body = cached(
-        app,
-        user,
+    let body = cached(app, here,
         &format!("budgets:{}", month.format()),
         || async {
             let (first, last) = month.bounds();
-            let statuses = app.store.budget_statuses(user, first, last).await?;
+            let statuses = app.store.budget_statuses(&here.actor, first, last).await?;
             to_json_bytes(&BudgetMonth {
                 month: month.format(),
                 items: statuses.iter().map(BudgetStatus::view).collect(),

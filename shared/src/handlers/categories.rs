@@ -1,15 +1,15 @@
-//! Categories: per-user names unique ignoring case (409 otherwise).
+//! Categories: names unique in a ledger, ignoring case (409 otherwise).
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
 
-use super::{
+use super::{InLedger, 
     cached, empty, existing, invalidate, json, json_body, json_bytes, to_json_bytes, with_location,
     HandlerResult, JSON, MERGE_PATCH,
 };
 use crate::app::App;
 use crate::domain::category::{parse_fields, Category, CategoryList};
-use crate::domain::{new_id, now_micros, Id, UserId};
+use crate::domain::{new_id, now_micros, Id};
 use crate::http::problem::ApiError;
 use crate::store::StoreError;
 
@@ -22,7 +22,7 @@ fn name_taken(e: StoreError) -> ApiError {
     }
 }
 
-pub async fn create(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
+pub async fn create(app: &App, here: &InLedger, request: Request<Bytes>) -> HandlerResult {
     let body = json_body(&request, &[JSON])?;
     let (name, color) = parse_fields(&body, None).map_err(ApiError::Invalid)?;
     let now = now_micros();
@@ -34,20 +34,20 @@ pub async fn create(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
         updated_at: now,
     };
     app.store
-        .insert_category(user, &category)
+        .insert_category(&here.actor, &category)
         .await
         .map_err(name_taken)?;
-    invalidate(app, user).await;
+    invalidate(app, here).await;
     let response = json(StatusCode::CREATED, &category.view())?;
     Ok(with_location(
         response,
-        &format!("/v1/categories/{}", category.id),
+        &here.link(&format!("/categories/{}", category.id)),
     ))
 }
 
-pub async fn list(app: &App, user: &UserId) -> HandlerResult {
-    let body = cached(app, user, "categories", || async {
-        let categories = app.store.list_categories(user).await?;
+pub async fn list(app: &App, here: &InLedger) -> HandlerResult {
+    let body = cached(app, here, "categories", || async {
+        let categories = app.store.list_categories(&here.actor).await?;
         to_json_bytes(&CategoryList {
             items: categories.iter().map(Category::view).collect(),
         })
@@ -56,25 +56,25 @@ pub async fn list(app: &App, user: &UserId) -> HandlerResult {
     Ok(json_bytes(StatusCode::OK, body))
 }
 
-async fn find(app: &App, user: &UserId, id: Option<&Id>) -> Result<Category, ApiError> {
+async fn find(app: &App, here: &InLedger, id: Option<&Id>) -> Result<Category, ApiError> {
     app.store
-        .get_category(user, existing(id)?.as_str())
+        .get_category(&here.actor, existing(id)?.as_str())
         .await?
         .ok_or(ApiError::NotFound)
 }
 
-pub async fn get(app: &App, user: &UserId, id: Option<&Id>) -> HandlerResult {
-    json(StatusCode::OK, &find(app, user, id).await?.view())
+pub async fn get(app: &App, here: &InLedger, id: Option<&Id>) -> HandlerResult {
+    json(StatusCode::OK, &find(app, here, id).await?.view())
 }
 
 pub async fn update(
     app: &App,
-    user: &UserId,
+    here: &InLedger,
     id: Option<&Id>,
     request: Request<Bytes>,
 ) -> HandlerResult {
     let body = json_body(&request, &[JSON, MERGE_PATCH])?;
-    let current = find(app, user, id).await?;
+    let current = find(app, here, id).await?;
     let (name, color) = parse_fields(&body, Some(&current)).map_err(ApiError::Invalid)?;
     let updated = Category {
         name,
@@ -84,25 +84,25 @@ pub async fn update(
     };
     if !app
         .store
-        .update_category(user, &updated)
+        .update_category(&here.actor, &updated)
         .await
         .map_err(name_taken)?
     {
         return Err(ApiError::NotFound);
     }
-    invalidate(app, user).await;
+    invalidate(app, here).await;
     json(StatusCode::OK, &updated.view())
 }
 
-pub async fn delete(app: &App, user: &UserId, id: Option<&Id>) -> HandlerResult {
+pub async fn delete(app: &App, here: &InLedger, id: Option<&Id>) -> HandlerResult {
     let id = existing(id)?;
     if !app
         .store
-        .delete_category(user, id.as_str(), now_micros())
+        .delete_category(&here.actor, id.as_str(), now_micros())
         .await?
     {
         return Err(ApiError::NotFound);
     }
-    invalidate(app, user).await;
+    invalidate(app, here).await;
     Ok(empty(StatusCode::NO_CONTENT))
 }

@@ -10,13 +10,13 @@ use utoipa::ToSchema;
 
 use super::expenses::{bad_query, list_query};
 use super::idempotency::Claim;
-use super::{invalidate, json, HandlerResult};
+use super::{InLedger, invalidate, json, HandlerResult};
 use crate::app::App;
 use crate::domain::category::Category;
 use crate::domain::csv_format::{encode_row, header as csv_header, parse_import, ImportRow};
 use crate::domain::expense::{Expense, ExpenseFields};
 use crate::domain::text::fold;
-use crate::domain::{new_id, now_micros, FieldError, UserId};
+use crate::domain::{new_id, now_micros, FieldError};
 use crate::http::problem::ApiError;
 use crate::http::request::{query_pairs, require_content_type};
 use crate::store::cursor_after;
@@ -27,7 +27,7 @@ pub const PART_BYTES: usize = 900 * 1024;
 /// Rows read from the database per round trip while exporting.
 const EXPORT_PAGE: usize = 500;
 
-pub async fn export(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
+pub async fn export(app: &App, here: &InLedger, request: Request<Bytes>) -> HandlerResult {
     let pairs = query_pairs(&request);
     if pairs.iter().any(|(name, _)| name == "limit") {
         return Err(bad_query(vec![FieldError::new(
@@ -41,7 +41,7 @@ pub async fn export(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
     let nothing = query.filter.matches_nothing();
     let names: HashMap<String, String> = app
         .store
-        .list_categories(user)
+        .list_categories(&here.actor)
         .await?
         .into_iter()
         .map(|c| (c.id, c.name))
@@ -53,7 +53,7 @@ pub async fn export(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
         let mut rows = if nothing {
             Vec::new()
         } else {
-            app.store.list_expenses(user, &query).await?
+            app.store.list_expenses(&here.actor, &query).await?
         };
         let more = rows.len() > query.limit;
         rows.truncate(query.limit);
@@ -96,7 +96,11 @@ pub async fn export(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
             link.append_pair(name, value);
         }
         link.append_pair("cursor", &cursor.encode());
-        let value = format!("</v1/expenses/export?{}>; rel=\"next\"", link.finish());
+        let value = format!(
+            "<{}?{}>; rel=\"next\"",
+            here.link("/expenses/export"),
+            link.finish()
+        );
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(header::LINK, value);
         }
@@ -106,7 +110,7 @@ pub async fn export(app: &App, user: &UserId, request: Request<Bytes>) -> Handle
 
 /// The categories an import names: one per name ignoring case (first
 /// spelling wins), each with a new id. The store files the rows under the
-/// user's stored category of that name, creating only those missing.
+/// ledger's stored category of that name, creating only those missing.
 fn named_categories(rows: &[ImportRow], now: i64) -> (HashMap<String, String>, Vec<Category>) {
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut named = Vec::new();
@@ -137,7 +141,7 @@ pub struct ImportResult {
 
 pub async fn import(
     app: &App,
-    user: &UserId,
+    here: &InLedger,
     request: Request<Bytes>,
     claim: Option<Claim>,
 ) -> HandlerResult {
@@ -170,11 +174,13 @@ pub async fn import(
             version: 1,
             created_at: now,
             updated_at: now,
+            created_by: here.actor.user.as_str().to_owned(),
+            updated_by: here.actor.user.as_str().to_owned(),
         })
         .collect();
     app.store
-        .import_expenses(user, &categories, &expenses, completion.as_ref())
+        .import_expenses(&here.actor, &categories, &expenses, completion.as_ref())
         .await?;
-    invalidate(app, user).await;
+    invalidate(app, here).await;
     Ok(Claim::mark_completed(response, claim.is_some()))
 }

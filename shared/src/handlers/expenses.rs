@@ -1,18 +1,18 @@
 //! The expense operations: cache-aside reads, writes that invalidate the
-//! user's cache before they answer.
+//! ledger's cache before they answer.
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
 
 use super::idempotency::Claim;
-use super::{
+use super::{InLedger, 
     cached, empty, existing, invalidate, json_body, json_bytes, to_json_bytes, with_location,
     HandlerResult, JSON, MERGE_PATCH,
 };
 use crate::app::App;
 use crate::domain::expense::{apply_patch, parse_new, Expense, ExpensePage};
 use crate::domain::filter::ListQuery;
-use crate::domain::{new_id, now_micros, FieldError, Id, UserId};
+use crate::domain::{new_id, now_micros, FieldError, Id};
 use crate::http::problem::ApiError;
 use crate::http::request::{query_pairs, IfMatch};
 use crate::store::{cursor_after, WriteOutcome};
@@ -31,7 +31,7 @@ fn expense_response(status: StatusCode, body: Bytes, version: i64) -> Response<B
 
 pub async fn create(
     app: &App,
-    user: &UserId,
+    here: &InLedger,
     request: Request<Bytes>,
     claim: Option<Claim>,
 ) -> HandlerResult {
@@ -44,27 +44,29 @@ pub async fn create(
         version: 1,
         created_at: now,
         updated_at: now,
+        created_by: here.actor.user.as_str().to_owned(),
+        updated_by: here.actor.user.as_str().to_owned(),
     };
     let response = with_location(
         expense_response(StatusCode::CREATED, to_json_bytes(&expense.view())?, 1),
-        &format!("/v1/expenses/{}", expense.id),
+        &here.link(&format!("/expenses/{}", expense.id)),
     );
     // With an idempotency key, the response is stored in the same
     // transaction as the expense: exactly once, even across a crash.
     let completion = claim.as_ref().map(|c| c.completion(&response));
     app.store
-        .insert_expense(user, &expense, completion.as_ref())
+        .insert_expense(&here.actor, &expense, completion.as_ref())
         .await?;
-    invalidate(app, user).await;
+    invalidate(app, here).await;
     Ok(Claim::mark_completed(response, claim.is_some()))
 }
 
-pub async fn get(app: &App, user: &UserId, id: Option<&Id>) -> HandlerResult {
+pub async fn get(app: &App, here: &InLedger, id: Option<&Id>) -> HandlerResult {
     let id = existing(id)?;
-    let body = cached(app, user, &format!("expense:{id}"), || async {
+    let body = cached(app, here, &format!("expense:{id}"), || async {
         let expense = app
             .store
-            .get_expense(user, id.as_str())
+            .get_expense(&here.actor, id.as_str())
             .await?
             .ok_or(ApiError::NotFound)?;
         to_json_bytes(&expense.view())
@@ -92,7 +94,7 @@ pub fn bad_query(errors: Vec<FieldError>) -> ApiError {
     }
 }
 
-pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerResult {
+pub async fn list(app: &App, here: &InLedger, request: Request<Bytes>) -> HandlerResult {
     let query = list_query(&request)?;
     if query.filter.matches_nothing() {
         let empty = ExpensePage {
@@ -101,12 +103,10 @@ pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerR
         };
         return Ok(json_bytes(StatusCode::OK, to_json_bytes(&empty)?));
     }
-    let body = cached(
-        app,
-        user,
+    let body = cached(app, here,
         &format!("list:{}", query.cache_key()),
         || async {
-            let mut rows = app.store.list_expenses(user, &query).await?;
+            let mut rows = app.store.list_expenses(&here.actor, &query).await?;
             let more = rows.len() > query.limit;
             rows.truncate(query.limit);
             let next_cursor = more
@@ -126,13 +126,13 @@ pub async fn list(app: &App, user: &UserId, request: Request<Bytes>) -> HandlerR
 /// none, 412 when the client's version is stale.
 async fn current_if_match(
     app: &App,
-    user: &UserId,
+    here: &InLedger,
     id: &str,
     if_match: &IfMatch,
 ) -> Result<Expense, ApiError> {
     let current = app
         .store
-        .get_expense(user, id)
+        .get_expense(&here.actor, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     if !if_match.allows(&current.etag()) {
@@ -143,7 +143,7 @@ async fn current_if_match(
 
 pub async fn update(
     app: &App,
-    user: &UserId,
+    here: &InLedger,
     id: Option<&Id>,
     request: Request<Bytes>,
 ) -> HandlerResult {
@@ -151,17 +151,18 @@ pub async fn update(
     let if_match = IfMatch::from_headers(request.headers());
     let id = existing(id)?.as_str();
     for _ in 0..PATCH_ATTEMPTS {
-        let current = current_if_match(app, user, id, &if_match).await?;
+        let current = current_if_match(app, here, id, &if_match).await?;
         let fields = apply_patch(&current.fields, &patch).map_err(ApiError::Invalid)?;
         let updated = Expense {
             fields,
             version: current.version + 1,
             updated_at: now_micros().max(current.updated_at),
+            updated_by: here.actor.user.as_str().to_owned(),
             ..current.clone()
         };
-        match app.store.update_expense(user, &current, &updated).await? {
+        match app.store.update_expense(&here.actor, &current, &updated).await? {
             WriteOutcome::Done => {
-                invalidate(app, user).await;
+                invalidate(app, here).await;
                 return Ok(expense_response(
                     StatusCode::OK,
                     to_json_bytes(&updated.view())?,
@@ -184,7 +185,7 @@ pub async fn update(
 
 pub async fn delete(
     app: &App,
-    user: &UserId,
+    here: &InLedger,
     id: Option<&Id>,
     request: Request<Bytes>,
 ) -> HandlerResult {
@@ -192,11 +193,11 @@ pub async fn delete(
     let if_match = IfMatch::from_headers(request.headers());
     let expected_version = match if_match {
         IfMatch::Absent => None,
-        _ => Some(current_if_match(app, user, id, &if_match).await?.version),
+        _ => Some(current_if_match(app, here, id, &if_match).await?.version),
     };
-    match app.store.delete_expense(user, id, expected_version).await? {
+    match app.store.delete_expense(&here.actor, id, expected_version).await? {
         WriteOutcome::Done => {
-            invalidate(app, user).await;
+            invalidate(app, here).await;
             Ok(empty(StatusCode::NO_CONTENT))
         }
         WriteOutcome::NotFound => Err(ApiError::NotFound),

@@ -1,5 +1,5 @@
-//! Idempotency keys on `POST /v1/expenses` and `POST /v1/expenses/import`:
-//! for 24 hours, the same user and key with the same request replays the
+//! Idempotency keys on every `POST` that creates something: for 24 hours,
+//! the same user and key in one ledger with the same request replays the
 //! first response and writes nothing. The key is claimed by a unique row
 //! (so concurrent duplicates cannot both run), with a lease so that a
 //! crashed request does not hold its key forever; a write stores its
@@ -10,13 +10,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Request, Response, StatusCode};
-use sha2::{Digest, Sha256};
 
 use super::HandlerResult;
 use crate::app::App;
-use crate::domain::{now_micros, FieldError, UserId};
+use crate::domain::{now_micros, sha256_hex, FieldError};
 use crate::http::problem::ApiError;
-use crate::store::{Completion, StoredResponse};
+use crate::store::{Actor, Completion, StoredResponse};
 
 const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
@@ -37,6 +36,7 @@ fn micros(d: Duration) -> i64 {
 /// The key a handler runs under; it builds the stored completion.
 #[derive(Clone, Debug)]
 pub struct Claim {
+    owner: String,
     key: String,
 }
 
@@ -47,6 +47,7 @@ struct StoredWithWrite;
 impl Claim {
     pub fn completion(&self, response: &Response<Bytes>) -> Completion {
         Completion {
+            owner: self.owner.clone(),
             key: self.key.clone(),
             response: StoredResponse {
                 status: response.status().as_u16(),
@@ -93,13 +94,13 @@ fn parse_key(request: &Request<Bytes>) -> Result<Option<String>, ApiError> {
 
 /// What "the same request" means: method, path and the exact body bytes.
 fn fingerprint(request: &Request<Bytes>) -> String {
-    let mut hash = Sha256::new();
-    hash.update(request.method().as_str());
-    hash.update(b"\n");
-    hash.update(request.uri().path());
-    hash.update(b"\n");
-    hash.update(request.body());
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(&[
+        request.method().as_str().as_bytes(),
+        b"\n",
+        request.uri().path().as_bytes(),
+        b"\n",
+        request.body(),
+    ])
 }
 
 fn replay(stored: StoredResponse) -> Response<Bytes> {
@@ -120,10 +121,10 @@ fn replay(stored: StoredResponse) -> Response<Bytes> {
     response
 }
 
-/// Runs `handler` at most once per user and key.
+/// Runs `handler` at most once per user, ledger and key.
 pub async fn run<F, Fut>(
     app: &App,
-    user: &UserId,
+    actor: &Actor,
     request: Request<Bytes>,
     handler: F,
 ) -> HandlerResult
@@ -135,13 +136,14 @@ where
         return handler(request, None).await;
     };
     let fingerprint = fingerprint(&request);
+    let owner = actor.idempotency_owner();
     let deadline = Instant::now() + WAIT;
     loop {
         let now = now_micros();
         let existing = app
             .store
             .idempotency_begin(
-                user,
+                &owner,
                 &key,
                 &fingerprint,
                 now,
@@ -165,7 +167,7 @@ where
         if record.lease_until < now
             && app
                 .store
-                .idempotency_take_over(user, &key, now, now + micros(LEASE))
+                .idempotency_take_over(&owner, &key, now, now + micros(LEASE))
                 .await?
         {
             break;
@@ -178,7 +180,10 @@ where
         tokio::time::sleep(POLL).await;
     }
 
-    let claim = Claim { key: key.clone() };
+    let claim = Claim {
+        owner: owner.clone(),
+        key: key.clone(),
+    };
     let response = match handler(request, Some(claim.clone())).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
@@ -186,10 +191,10 @@ where
     let status = response.status().as_u16();
     let outcome = if status >= 500 || matches!(status, 401 | 413 | 415) {
         // Not a response to replay: a retry runs afresh.
-        app.store.idempotency_abandon(user, &key).await
+        app.store.idempotency_abandon(&owner, &key).await
     } else if response.extensions().get::<StoredWithWrite>().is_none() {
         app.store
-            .idempotency_complete(user, &claim.completion(&response))
+            .idempotency_complete(&claim.completion(&response))
             .await
     } else {
         Ok(())

@@ -18,9 +18,11 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::cache::Lookup;
+use crate::domain::ledger::Role;
 use crate::domain::{Id, UserId};
 use crate::http::problem::ApiError;
 use crate::http::routes::Operation;
+use crate::store::Actor;
 
 pub type HandlerResult = Result<Response<Bytes>, ApiError>;
 
@@ -32,91 +34,149 @@ pub async fn public(app: &App, operation: Operation) -> HandlerResult {
     }
 }
 
+/// Where a request acts: who, in which ledger, and the path its links keep.
+pub struct InLedger {
+    pub actor: Actor,
+    /// What `Location` and `Link` start with: `/v1` on the personal
+    /// ledger's own routes, `/v1/ledgers/{id}` under a ledger.
+    base: String,
+}
+
+impl InLedger {
+    /// The caller's personal ledger, through the routes without a ledger.
+    fn personal(user: &UserId) -> InLedger {
+        InLedger {
+            actor: Actor::personal(user),
+            base: "/v1".to_owned(),
+        }
+    }
+
+    /// A ledger the caller is a member of, through its own routes.
+    fn of(user: &UserId, access: &ledgers::Access) -> InLedger {
+        let ledger = &access.ledger;
+        InLedger {
+            actor: Actor {
+                user: user.clone(),
+                key: ledger.key.clone(),
+                shared_ledger: (!ledger.personal).then(|| ledger.id.clone()),
+            },
+            base: format!("/v1/ledgers/{}", ledger.id),
+        }
+    }
+
+    /// `rest` (e.g. `/expenses/{id}`) in the path shape of the request.
+    pub fn link(&self, rest: &str) -> String {
+        format!("{}{rest}", self.base)
+    }
+}
+
 pub async fn authenticated(
     app: &App,
     operation: Operation,
     user: &UserId,
+    ledger: Option<String>,
     params: Vec<String>,
     request: Request<Bytes>,
 ) -> HandlerResult {
-    // The path's id, parsed here once; `None` (on a route with an id) is a
-    // path naming no id this server could have made: 404, which each
-    // handler answers once the request itself has been checked.
+    // Under /v1/ledgers/{ledger_id}, the caller's membership and role are
+    // resolved once, here, before the handler (and before the request
+    // itself is checked: 404, then 403, then the request).
+    let access = match ledger {
+        Some(raw) => Some(ledgers::access(app, user, Id::parse(&raw).as_ref()).await?),
+        None => None,
+    };
+    let access = access.as_ref();
+    let in_ledger = || -> Result<InLedger, ApiError> {
+        match access {
+            None => Ok(InLedger::personal(user)),
+            Some(access) => {
+                // Any member reads; writing takes an editor.
+                let needed = if operation.route().method == http::Method::GET {
+                    Role::Viewer
+                } else {
+                    Role::Editor
+                };
+                access.require(needed)?;
+                Ok(InLedger::of(user, access))
+            }
+        }
+    };
+    let ledger = || access.ok_or_else(|| ApiError::Internal(format!("{operation:?} has no ledger")));
+    // The path's (other) id, parsed here once; `None` (on a route with an
+    // id) is a path naming no id this server could have made: 404, which
+    // each handler answers once the request itself has been checked.
     let parsed = params.first().and_then(|raw| Id::parse(raw));
     let id = parsed.as_ref();
-    // Under /v1/ledgers/{ledger_id}, the first id is the ledger's: the
-    // caller's membership and role are resolved once, here, before the
-    // handler (and before the request itself is checked: 404, then 403).
-    let access = if operation.route().path.starts_with(LEDGER_SCOPE) {
-        Some(ledgers::access(app, user, id).await?)
-    } else {
-        None
-    };
-    let access = || {
-        access
-            .as_ref()
-            .ok_or_else(|| ApiError::Internal(format!("{operation:?} has no ledger")))
-    };
-    let second = params.get(1).map(String::as_str);
+    let first = params.first().map(String::as_str);
     match operation {
         Operation::CreateExpense => {
-            idempotency::run(app, user, request, |request, claim| {
-                expenses::create(app, user, request, claim)
+            let here = in_ledger()?;
+            idempotency::run(app, &here.actor, request, |request, claim| {
+                expenses::create(app, &here, request, claim)
             })
             .await
         }
         Operation::ImportExpenses => {
-            idempotency::run(app, user, request, |request, claim| {
-                csv::import(app, user, request, claim)
+            let here = in_ledger()?;
+            idempotency::run(app, &here.actor, request, |request, claim| {
+                csv::import(app, &here, request, claim)
             })
             .await
         }
-        Operation::ListExpenses => expenses::list(app, user, request).await,
-        Operation::GetExpense => expenses::get(app, user, id).await,
-        Operation::UpdateExpense => expenses::update(app, user, id, request).await,
-        Operation::DeleteExpense => expenses::delete(app, user, id, request).await,
-        Operation::ExportExpenses => csv::export(app, user, request).await,
-        Operation::CreateCategory => categories::create(app, user, request).await,
-        Operation::ListCategories => categories::list(app, user).await,
-        Operation::GetCategory => categories::get(app, user, id).await,
-        Operation::UpdateCategory => categories::update(app, user, id, request).await,
-        Operation::DeleteCategory => categories::delete(app, user, id).await,
-        Operation::PutBudget => budgets::put(app, user, id, request).await,
-        Operation::DeleteBudget => budgets::delete(app, user, id).await,
-        Operation::ListBudgets => budgets::list(app, user, request).await,
-        Operation::SummaryReport => reports::summary(app, user, request).await,
+        Operation::ListExpenses => expenses::list(app, &in_ledger()?, request).await,
+        Operation::GetExpense => expenses::get(app, &in_ledger()?, id).await,
+        Operation::UpdateExpense => expenses::update(app, &in_ledger()?, id, request).await,
+        Operation::DeleteExpense => expenses::delete(app, &in_ledger()?, id, request).await,
+        Operation::ExportExpenses => csv::export(app, &in_ledger()?, request).await,
+        Operation::CreateCategory => {
+            let here = in_ledger()?;
+            idempotency::run(app, &here.actor, request, |request, _claim| {
+                categories::create(app, &here, request)
+            })
+            .await
+        }
+        Operation::ListCategories => categories::list(app, &in_ledger()?).await,
+        Operation::GetCategory => categories::get(app, &in_ledger()?, id).await,
+        Operation::UpdateCategory => categories::update(app, &in_ledger()?, id, request).await,
+        Operation::DeleteCategory => categories::delete(app, &in_ledger()?, id).await,
+        Operation::PutBudget => budgets::put(app, &in_ledger()?, id, request).await,
+        Operation::DeleteBudget => budgets::delete(app, &in_ledger()?, id).await,
+        Operation::ListBudgets => budgets::list(app, &in_ledger()?, request).await,
+        Operation::SummaryReport => reports::summary(app, &in_ledger()?, request).await,
         Operation::CreateLedger => {
-            idempotency::run(app, user, request, |request, claim| {
+            idempotency::run(app, &Actor::personal(user), request, |request, claim| {
                 ledgers::create(app, user, request, claim)
             })
             .await
         }
         Operation::ListLedgers => ledgers::list(app, user).await,
-        Operation::GetLedger => ledgers::get(user, access()?),
-        Operation::UpdateLedger => ledgers::update(app, user, access()?, request).await,
-        Operation::DeleteLedger => ledgers::delete(app, user, access()?).await,
-        Operation::ListMembers => ledgers::members(app, access()?).await,
+        Operation::GetLedger => ledgers::get(user, ledger()?),
+        Operation::UpdateLedger => ledgers::update(app, user, ledger()?, request).await,
+        Operation::DeleteLedger => ledgers::delete(app, user, ledger()?).await,
+        Operation::ListMembers => ledgers::members(app, ledger()?).await,
         Operation::UpdateMember => {
-            ledgers::update_member(app, user, access()?, &member(second)?, request).await
+            ledgers::update_member(app, user, ledger()?, &member(first)?, request).await
         }
         Operation::RemoveMember => {
-            ledgers::remove_member(app, user, access()?, &member(second)?).await
+            ledgers::remove_member(app, user, ledger()?, &member(first)?).await
         }
         Operation::CreateInvitation => {
-            ledgers::create_invitation(app, user, access()?, request).await
+            let access = ledger()?;
+            // The role before the request (and its key) is looked at.
+            access.require(Role::Owner)?;
+            idempotency::run(app, &InLedger::of(user, access).actor, request, |request, _claim| {
+                ledgers::create_invitation(app, user, access, request)
+            })
+            .await
         }
-        Operation::ListInvitations => ledgers::invitations(app, access()?).await,
+        Operation::ListInvitations => ledgers::invitations(app, ledger()?).await,
         Operation::RevokeInvitation => {
-            let invitation = second.and_then(Id::parse);
-            ledgers::revoke_invitation(app, user, access()?, invitation.as_ref()).await
+            ledgers::revoke_invitation(app, user, ledger()?, id).await
         }
         Operation::AcceptInvitation => ledgers::accept(app, user, request).await,
         Operation::Health | Operation::OpenApi => public(app, operation).await,
     }
 }
-
-/// Paths whose operations act in one ledger, named by their first id.
-const LEDGER_SCOPE: &str = "/v1/ledgers/{ledger_id}";
 
 /// A member's user id from the path: percent-decoded (a `sub` may hold
 /// any character), 404 when it is no text a token could carry.
@@ -168,12 +228,12 @@ pub fn with_location(mut response: Response<Bytes>, location: &str) -> Response<
     response
 }
 
-/// Cache-aside for a read: the body cached under the user's current
+/// Cache-aside for a read: the body cached under the ledger's current
 /// generation, or `compute`d from the database and cached. Without a
 /// cache, or when Redis fails, it simply computes.
 pub async fn cached<F, Fut>(
     app: &App,
-    user: &UserId,
+    here: &InLedger,
     key: &str,
     compute: F,
 ) -> Result<Bytes, ApiError>
@@ -184,7 +244,7 @@ where
     let Some(cache) = &app.cache else {
         return compute().await;
     };
-    let Some(Lookup { generation, hit }) = cache.lookup(user, key).await else {
+    let Some(Lookup { generation, hit }) = cache.lookup(&here.actor.key, key).await else {
         return compute().await;
     };
     if let Some(hit) = hit {
@@ -201,11 +261,11 @@ where
         .await
 }
 
-/// Every write ends here, before it answers: the user's cached entries
-/// stop being read.
-pub async fn invalidate(app: &App, user: &UserId) {
+/// Every write ends here, before it answers: the ledger's cached entries
+/// stop being read, by every member.
+pub async fn invalidate(app: &App, here: &InLedger) {
     if let Some(cache) = &app.cache {
-        cache.invalidate(user).await;
+        cache.invalidate(&here.actor.key).await;
     }
 }
 

@@ -39,7 +39,7 @@ impl App {
         let method = request.method().clone();
         let matched = route(&method, request.uri().path());
         let template = match &matched {
-            RouteMatch::Found { route, .. } => route.path,
+            RouteMatch::Found { template, .. } => *template,
             _ => "-",
         };
         let mut response = match self.dispatch(scope, matched, request).await {
@@ -69,8 +69,13 @@ impl App {
         matched: RouteMatch,
         request: Request<Bytes>,
     ) -> Result<Response<Bytes>, ApiError> {
-        let (route, params) = match matched {
-            RouteMatch::Found { route, params } => (route, params),
+        let (route, ledger, params) = match matched {
+            RouteMatch::Found {
+                route,
+                ledger,
+                params,
+                ..
+            } => (route, ledger, params),
             RouteMatch::MethodNotAllowed(allowed) => {
                 return Err(ApiError::MethodNotAllowed(allowed))
             }
@@ -99,6 +104,6 @@ impl App {
             .verify(authorization)
             .await
             .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
-        handlers::authenticated(self, route.operation, &user, params, request).await
+        handlers::authenticated(self, route.operation, &user, ledger, params, request).await
     }
 }

@@ -216,6 +216,8 @@ impl From<StoreError> for ApiError {
                 "is not one of your categories",
             )]),
             StoreError::Conflict => ApiError::Conflict("This conflicts with stored data.".into()),
+            StoreError::NotMember => ApiError::NotFound,
+            StoreError::Forbidden => ApiError::Forbidden,
             StoreError::Internal(cause) => ApiError::Internal(cause),
         }
     }

@@ -250,7 +250,7 @@ fn description(operation: Operation) -> &'static str {
         Operation::DeleteExpense => "Deletes one expense. With If-Match, only when it is still at one of the given versions (else 412).",
         Operation::ExportExpenses => "The caller's expenses matching the filters as CSV, in parts of at most 900 KiB; a `Link` header with rel=\"next\" names the next part.",
         Operation::ImportExpenses => "Stores every row of a CSV body (the export's format), creating the categories it names, or nothing when any row is bad (each bad row is named with its line).",
-        Operation::CreateCategory => "Creates a category; names are unique per user ignoring case.",
+        Operation::CreateCategory => "Creates a category; names are unique in a ledger ignoring case. With an Idempotency-Key, a retry of the same body within 24 hours replays the first answer.",
         Operation::ListCategories => "Every category of the caller, by lower-cased name.",
         Operation::GetCategory => "One of the caller's categories.",
         Operation::UpdateCategory => "Applies a JSON merge patch to one category (its name stays unique ignoring case).",
@@ -293,7 +293,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("201".into(), {
                 let mut r = ok::<ExpenseView>("Created");
                 r["headers"] = json!({
-                    "Location": header("/v1/expenses/{id} of the new expense", true),
+                    "Location": header("/v1/expenses/{id} of the new expense (under /v1/ledgers/{ledger_id} when the request was)", true),
                     "ETag": header("\"1\"", true),
                     "Idempotent-Replayed": replayed_header(),
                 });
@@ -366,16 +366,22 @@ fn operation(route: &Route) -> Value {
             );
         }
         Operation::CreateCategory => {
+            op["parameters"] = json!([idempotency_param()]);
             op["requestBody"] = json!({"required": true, "content": body_of::<NewCategory>()});
             responses.insert("201".into(), {
                 let mut r = ok::<CategoryView>("Created");
-                r["headers"] =
-                    json!({"Location": header("/v1/categories/{id} of the new category", true)});
+                r["headers"] = json!({
+                    "Location": header("/v1/categories/{id} of the new category (under /v1/ledgers/{ledger_id} when the request was)", true),
+                    "Idempotent-Replayed": replayed_header(),
+                });
                 r
             });
             responses.insert("409".into(), problem("The name is taken (ignoring case)"));
             responses.insert("415".into(), problem("Not application/json"));
-            responses.insert("422".into(), problem("Invalid fields"));
+            responses.insert(
+                "422".into(),
+                problem("Invalid fields, or an Idempotency-Key used with another body"),
+            );
         }
         Operation::ListCategories => {
             responses.insert("200".into(), ok::<CategoryList>("By lower-cased name"));
@@ -545,16 +551,20 @@ fn operation(route: &Route) -> Value {
             reads_input = false;
         }
         Operation::CreateInvitation => {
-            op["parameters"] = json!([ledger_param()]);
+            op["parameters"] = json!([ledger_param(), idempotency_param()]);
             op["requestBody"] = json!({"required": true, "content": body_of::<NewInvitation>()});
-            responses.insert(
-                "201".into(),
-                ok::<CreatedInvitation>("Created; the code is shown only here"),
-            );
+            responses.insert("201".into(), {
+                let mut r = ok::<CreatedInvitation>("Created; the code is shown only here (and in a replay under the same Idempotency-Key)");
+                r["headers"] = json!({"Idempotent-Replayed": replayed_header()});
+                r
+            });
             not_a_member(&mut responses);
             forbidden(&mut responses);
             responses.insert("415".into(), problem("Not application/json"));
-            responses.insert("422".into(), problem("Invalid fields"));
+            responses.insert(
+                "422".into(),
+                problem("Invalid fields, or an Idempotency-Key used with another body"),
+            );
         }
         Operation::ListInvitations => {
             op["parameters"] = json!([ledger_param()]);
@@ -651,12 +661,51 @@ fn tag_of(path: &str) -> &'static str {
         .unwrap_or("service")
 }
 
+/// The operationId of a route's form under `/v1/ledgers/{ledger_id}`.
+pub fn ledger_operation_id(route: &Route) -> String {
+    format!("{}-in-ledger", route.function)
+}
+
+/// A route's operation in a named ledger: the same, with the ledger's id
+/// first, its 404 and the 403 of a role that does not allow it.
+fn in_ledger(route: &Route) -> Value {
+    let mut op = operation(route);
+    op["operationId"] = json!(ledger_operation_id(route));
+    let role = if route.method == http::Method::GET {
+        "any member"
+    } else {
+        "editors and owners"
+    };
+    let description = op["description"].as_str().unwrap_or_default().to_owned();
+    op["description"] = json!(format!(
+        "{description} In the ledger `ledger_id` ({role}); the same as the route without it does in the caller's personal ledger."
+    ));
+    let mut parameters = vec![ledger_param()];
+    if let Some(own) = op["parameters"].as_array() {
+        parameters.extend(own.iter().cloned());
+    }
+    op["parameters"] = Value::Array(parameters);
+    let responses = op["responses"].as_object_mut().expect("responses");
+    match responses.get("404").and_then(|r| r["description"].as_str()) {
+        Some(missing) => {
+            let both = format!("No such ledger for the caller, or: {missing}");
+            responses["404"]["description"] = json!(both);
+        }
+        None => not_a_member(responses),
+    }
+    forbidden(responses);
+    op
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
     for route in ROUTES {
-        let item = paths.entry(route.path).or_insert_with(|| json!({}));
-        item[route.method.as_str().to_ascii_lowercase()] = operation(route);
+        let method = route.method.as_str().to_ascii_lowercase();
+        paths.entry(route.path).or_insert_with(|| json!({}))[&method] = operation(route);
+        if let Some(ledger_path) = route.ledger_path {
+            paths.entry(ledger_path).or_insert_with(|| json!({}))[&method] = in_ledger(route);
+        }
     }
     json!({
         "openapi": "3.1.0",
@@ -766,6 +815,8 @@ mod tests {
             version: 1,
             created_at: 0,
             updated_at: 0,
+            created_by: "alice".into(),
+            updated_by: "alice".into(),
         };
         let category = Category {
             id: crate::domain::new_id(),
@@ -902,11 +953,42 @@ mod tests {
         }
         let mut routes: Vec<(String, String)> = ROUTES
             .iter()
-            .map(|r| (r.method.to_string(), r.path.to_owned()))
+            .flat_map(|r| r.paths().map(|p| (r.method.to_string(), p.to_owned())))
             .collect();
         documented.sort();
         routes.sort();
         assert_eq!(documented, routes);
+    }
+
+    #[test]
+    fn a_ledger_form_is_its_route_in_a_ledger() {
+        let doc = document();
+        for route in ROUTES {
+            let Some(ledger_path) = route.ledger_path else {
+                continue;
+            };
+            let method = route.method.as_str().to_ascii_lowercase();
+            let own = &doc["paths"][route.path][&method];
+            let scoped = &doc["paths"][ledger_path][&method];
+            assert_eq!(scoped["operationId"], ledger_operation_id(route));
+            assert_eq!(scoped["parameters"][0]["name"], "ledger_id");
+            assert_eq!(scoped["requestBody"], own["requestBody"]);
+            let codes = |op: &Value| -> Vec<String> {
+                op["responses"].as_object().unwrap().keys().cloned().collect()
+            };
+            let mut expected = codes(own);
+            for code in ["403", "404"] {
+                if !expected.iter().any(|c| c == code) {
+                    expected.push(code.to_owned());
+                }
+            }
+            expected.sort();
+            let mut got = codes(scoped);
+            got.sort();
+            assert_eq!(got, expected, "{ledger_path}");
+            assert_eq!(scoped["responses"]["200"], own["responses"]["200"]);
+            assert_eq!(scoped["responses"]["201"], own["responses"]["201"]);
+        }
     }
 
     #[test]

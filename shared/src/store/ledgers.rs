@@ -243,6 +243,41 @@ async fn member_in(
     rows.first().map(member_from).transpose()
 }
 
+/// Checks, first thing in a write transaction in a shared ledger, that the
+/// ledger is live and `user` one of its editors or owners; `NotMember`
+/// (404) or `Forbidden` (403) otherwise. The ledger's row stays share-locked
+/// until the write commits: writers run side by side, while a change of
+/// members (which locks the row exclusively first) waits for them, and a
+/// writer that comes after it waits and then reads its outcome. So once a
+/// removal or a ledger's deletion has answered, the removed can write
+/// nothing. (The member row is read by a statement of its own, after the
+/// lock is granted, so it cannot be a snapshot from before the wait.)
+pub(super) async fn check_writer(
+    tx: &mut Box<dyn Tx>,
+    dialect: Dialect,
+    ledger_id: &str,
+    user: &UserId,
+) -> Result<(), StoreError> {
+    let lock = match dialect {
+        Dialect::Mysql => " LOCK IN SHARE MODE",
+        Dialect::Sqlite => "",
+    };
+    let live = tx
+        .query(
+            &format!("SELECT 1 FROM ledgers WHERE id = ? AND deleted_at IS NULL{lock}"),
+            vec![ledger_id.into()],
+        )
+        .await?;
+    if live.is_empty() {
+        return Err(StoreError::NotMember);
+    }
+    match member_in(tx, ledger_id, user.as_str()).await? {
+        None => Err(StoreError::NotMember),
+        Some(member) if !member.role.allows(Role::Editor) => Err(StoreError::Forbidden),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Why a change was refused before it started.
 enum Refusal {
     NotMember,

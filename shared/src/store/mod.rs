@@ -29,6 +29,47 @@ use crate::domain::UserId;
 pub use ledgers::LedgerStore;
 pub use sql_store::SqlStore;
 
+/// Who acts, and in which ledger: what every call on a ledger's
+/// expenses, categories, budgets and reports takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// The caller.
+    pub user: UserId,
+    /// The key the ledger's rows are filed under (`ledgers.ledger_key`).
+    pub key: String,
+    /// A shared ledger's id. Each write then checks, in its own
+    /// transaction and under a shared lock that member changes wait for,
+    /// that the ledger is live and the caller still one of its editors or
+    /// owners. `None` for a personal ledger: its one member, its owner,
+    /// never changes.
+    pub shared_ledger: Option<String>,
+}
+
+impl Actor {
+    /// The user in their personal ledger, whose key is their `sub`.
+    pub fn personal(user: &UserId) -> Actor {
+        Actor {
+            user: user.clone(),
+            key: user.as_str().to_owned(),
+            shared_ledger: None,
+        }
+    }
+
+    /// What idempotency records are filed under: the user in this ledger.
+    /// In the personal ledger that is its key (the `sub`, as the previous
+    /// release files them); in a shared one the ledger's id and a digest
+    /// of the `sub` (a `sub` may take the column's whole width).
+    pub fn idempotency_owner(&self) -> String {
+        match &self.shared_ledger {
+            None => self.key.clone(),
+            Some(ledger) => format!(
+                "{ledger}:{}",
+                crate::domain::sha256_hex(&[self.user.as_str().as_bytes()])
+            ),
+        }
+    }
+}
+
 /// What can go wrong below the HTTP layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -45,6 +86,14 @@ pub enum StoreError {
     /// A unique rule would be broken (a category name, an idempotency key).
     #[error("conflict with stored state")]
     Conflict,
+    /// The caller is no longer a member of the live shared ledger they
+    /// write to (removed, or the ledger deleted, since the request began):
+    /// 404, as for any ledger they are no member of.
+    #[error("not a member of the ledger")]
+    NotMember,
+    /// The caller's role in the shared ledger no longer allows writing: 403.
+    #[error("the caller's role does not allow this")]
+    Forbidden,
     /// Anything else: a bug or corrupt data, logged and answered with 500.
     #[error("database error: {0}")]
     Internal(String),
@@ -71,6 +120,8 @@ pub struct StoredResponse {
 /// (in the same transaction as the write it describes, when there is one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Completion {
+    /// Whose key it is (`Actor::idempotency_owner`).
+    pub owner: String,
     pub key: String,
     pub response: StoredResponse,
 }
@@ -108,18 +159,18 @@ pub trait Store: LedgerStore + Send + Sync {
 
     async fn insert_expense(
         &self,
-        user: &UserId,
+        actor: &Actor,
         expense: &Expense,
         completion: Option<&Completion>,
     ) -> Result<(), StoreError>;
 
-    async fn get_expense(&self, user: &UserId, id: &str) -> Result<Option<Expense>, StoreError>;
+    async fn get_expense(&self, actor: &Actor, id: &str) -> Result<Option<Expense>, StoreError>;
 
     /// Stores `expense`, the new version of `current`, if the stored one
     /// is still at `current`'s version.
     async fn update_expense(
         &self,
-        user: &UserId,
+        actor: &Actor,
         current: &Expense,
         expense: &Expense,
     ) -> Result<WriteOutcome, StoreError>;
@@ -127,7 +178,7 @@ pub trait Store: LedgerStore + Send + Sync {
     /// Deletes, if `expected_version` is `None` or matches.
     async fn delete_expense(
         &self,
-        user: &UserId,
+        actor: &Actor,
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<WriteOutcome, StoreError>;
@@ -136,7 +187,7 @@ pub trait Store: LedgerStore + Send + Sync {
     /// rows, so the caller knows whether another page exists.
     async fn list_expenses(
         &self,
-        user: &UserId,
+        actor: &Actor,
         query: &ListQuery,
     ) -> Result<Vec<Expense>, StoreError>;
 
@@ -146,7 +197,7 @@ pub trait Store: LedgerStore + Send + Sync {
     /// every expense is filed under the stored one.
     async fn import_expenses(
         &self,
-        user: &UserId,
+        actor: &Actor,
         categories: &[Category],
         expenses: &[Expense],
         completion: Option<&Completion>,
@@ -155,34 +206,34 @@ pub trait Store: LedgerStore + Send + Sync {
     // Categories.
 
     /// `Conflict` when the name is taken (ignoring case).
-    async fn insert_category(&self, user: &UserId, category: &Category) -> Result<(), StoreError>;
+    async fn insert_category(&self, actor: &Actor, category: &Category) -> Result<(), StoreError>;
 
-    async fn get_category(&self, user: &UserId, id: &str) -> Result<Option<Category>, StoreError>;
+    async fn get_category(&self, actor: &Actor, id: &str) -> Result<Option<Category>, StoreError>;
 
-    async fn list_categories(&self, user: &UserId) -> Result<Vec<Category>, StoreError>;
+    async fn list_categories(&self, actor: &Actor) -> Result<Vec<Category>, StoreError>;
 
     /// `false` when there is no such category; `Conflict` on a taken name.
-    async fn update_category(&self, user: &UserId, category: &Category)
+    async fn update_category(&self, actor: &Actor, category: &Category)
         -> Result<bool, StoreError>;
 
     /// Uncategorises its expenses and removes its budget; `false` when missing.
-    async fn delete_category(&self, user: &UserId, id: &str, now: i64) -> Result<bool, StoreError>;
+    async fn delete_category(&self, actor: &Actor, id: &str, now: i64) -> Result<bool, StoreError>;
 
     // Budgets.
 
     /// Creates or replaces; `None` when the category is not the user's.
     async fn put_budget(
         &self,
-        user: &UserId,
+        actor: &Actor,
         budget: &Budget,
     ) -> Result<Option<Budget>, StoreError>;
 
-    async fn delete_budget(&self, user: &UserId, category_id: &str) -> Result<bool, StoreError>;
+    async fn delete_budget(&self, actor: &Actor, category_id: &str) -> Result<bool, StoreError>;
 
     /// Every budget with its category's spending between two dates.
     async fn budget_statuses(
         &self,
-        user: &UserId,
+        actor: &Actor,
         from: Date,
         to: Date,
     ) -> Result<Vec<BudgetStatus>, StoreError>;
@@ -191,7 +242,7 @@ pub trait Store: LedgerStore + Send + Sync {
 
     async fn summary(
         &self,
-        user: &UserId,
+        actor: &Actor,
         query: &SummaryQuery,
     ) -> Result<Vec<SummaryGroup>, StoreError>;
 
@@ -207,7 +258,7 @@ pub trait Store: LedgerStore + Send + Sync {
     /// that already holds it. Expired records do not count.
     async fn idempotency_begin(
         &self,
-        user: &UserId,
+        owner: &str,
         key: &str,
         fingerprint: &str,
         now: i64,
@@ -218,20 +269,16 @@ pub trait Store: LedgerStore + Send + Sync {
     /// Takes a pending key whose lease ran out; `true` when taken.
     async fn idempotency_take_over(
         &self,
-        user: &UserId,
+        owner: &str,
         key: &str,
         now: i64,
         lease_until: i64,
     ) -> Result<bool, StoreError>;
 
-    async fn idempotency_complete(
-        &self,
-        user: &UserId,
-        completion: &Completion,
-    ) -> Result<(), StoreError>;
+    async fn idempotency_complete(&self, completion: &Completion) -> Result<(), StoreError>;
 
     /// Forgets a pending key, so a retry runs afresh.
-    async fn idempotency_abandon(&self, user: &UserId, key: &str) -> Result<(), StoreError>;
+    async fn idempotency_abandon(&self, owner: &str, key: &str) -> Result<(), StoreError>;
 
     /// Deletes records that expired before `now`; returns how many.
     async fn purge_idempotency(&self, now: i64) -> Result<u64, StoreError>;

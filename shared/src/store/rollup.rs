@@ -21,7 +21,6 @@ use super::StoreError;
 use crate::domain::expense::Expense;
 use crate::domain::report::{GroupBy, SummaryQuery};
 use crate::domain::text::format_date;
-use crate::domain::UserId;
 
 /// What a rollup row totals by (the `dimension` column). Month totals
 /// are the category rows' (every expense has exactly one category key).
@@ -154,7 +153,7 @@ fn upsert(dialect: Dialect, n: usize) -> String {
 pub async fn apply(
     tx: &mut dyn Tx,
     dialect: Dialect,
-    user: &UserId,
+    key: &str,
     deltas: &Deltas,
 ) -> Result<(), StoreError> {
     let rows: Vec<(&RowKey, &Change)> = deltas.rows().collect();
@@ -162,7 +161,7 @@ pub async fn apply(
         let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * UPSERT_PARAMS);
         for (row, change) in chunk {
             params.extend([
-                user.as_str().into(),
+                key.into(),
                 (row.dimension as i64).into(),
                 row.period.into(),
                 format_date(row.day).into(),
@@ -389,7 +388,7 @@ fn bounds(query: &SummaryQuery) -> (Date, Date) {
 
 /// Totals per key and currency from the rollups: the columns of
 /// `sql::summary`.
-pub fn summary(dialect: Dialect, user: &UserId, query: &SummaryQuery) -> (String, Vec<Param>) {
+pub fn summary(dialect: Dialect, ledger_key: &str, query: &SummaryQuery) -> (String, Vec<Param>) {
     // (key, what to group by): MariaDB's ONLY_FULL_GROUP_BY wants the
     // column itself grouped, not an expression of it.
     let by_key = ("NULLIF(r.rkey, '')", "r.rkey");
@@ -406,7 +405,7 @@ pub fn summary(dialect: Dialect, user: &UserId, query: &SummaryQuery) -> (String
         }
     };
     let (from, to) = bounds(query);
-    let mut params: Vec<Param> = vec![user.as_str().into()];
+    let mut params: Vec<Param> = vec![ledger_key.into()];
     let ranges: Vec<String> = cover(from, to)
         .into_iter()
         .map(|(period, first, last)| {
@@ -489,6 +488,8 @@ mod tests {
             version: 1,
             created_at: 0,
             updated_at: 0,
+            created_by: "alice".into(),
+            updated_by: "alice".into(),
         }
     }
 

@@ -5,7 +5,6 @@ use crate::domain::expense::Expense;
 use crate::domain::filter::{CategoryFilter, ListQuery};
 use crate::domain::report::{GroupBy, SummaryQuery};
 use crate::domain::text::{fold, format_date};
-use crate::domain::UserId;
 
 /// A bound parameter, converted by each backend to its own value type.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,11 +68,14 @@ impl Dialect {
     }
 }
 
-/// The columns `ExpenseRow` reads, in order.
+/// The columns `expense_from` reads, in order. Rows of the release before
+/// ledgers name no writer: in a personal ledger, its owner (the key) wrote
+/// them.
 pub fn expense_columns(dialect: Dialect) -> String {
     format!(
         "e.id, e.amount_minor, e.currency, {}, e.category_id, e.merchant, e.description, \
-         e.tags, e.version, e.created_at, e.updated_at",
+         e.tags, e.version, e.created_at, e.updated_at, \
+         COALESCE(e.created_by, e.user_id), COALESCE(e.updated_by, e.user_id)",
         dialect.date_column()
     )
 }
@@ -102,13 +104,14 @@ pub fn insert_expenses(n: usize) -> String {
     format!(
         "INSERT INTO expenses (id, user_id, amount_minor, amount_scaled, currency, \
          expense_date, category_id, merchant, merchant_folded, description, \
-         description_folded, tags, version, created_at, updated_at) VALUES {}",
-        repeated("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n)
+         description_folded, tags, version, created_at, updated_at, created_by, updated_by) \
+         VALUES {}",
+        repeated("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n)
     )
 }
 
 /// Parameters per row of `insert_expenses`.
-pub const EXPENSE_INSERT_PARAMS: usize = 15;
+pub const EXPENSE_INSERT_PARAMS: usize = 17;
 
 /// The most parameters one multi-row statement carries: far below MySQL's
 /// limit for a prepared statement (65,535) and SQLite's (32,766).
@@ -116,8 +119,8 @@ pub const MAX_PARAMS: usize = 10_000;
 
 pub const UPDATE_EXPENSE: &str = "UPDATE expenses SET amount_minor = ?, amount_scaled = ?, \
      currency = ?, expense_date = ?, category_id = ?, merchant = ?, merchant_folded = ?, \
-     description = ?, description_folded = ?, tags = ?, version = ?, updated_at = ? \
-     WHERE user_id = ? AND id = ? AND version = ?";
+     description = ?, description_folded = ?, tags = ?, version = ?, updated_at = ?, \
+     updated_by = ? WHERE user_id = ? AND id = ? AND version = ?";
 
 pub const EXPENSE_VERSION: &str = "SELECT version FROM expenses WHERE user_id = ? AND id = ?";
 
@@ -178,20 +181,27 @@ fn field_params(e: &Expense) -> Vec<Param> {
 }
 
 /// Parameters of one row of `insert_expenses`.
-pub fn insert_params(user: &UserId, e: &Expense) -> Vec<Param> {
-    let mut params: Vec<Param> = vec![e.id.as_str().into(), user.as_str().into()];
+pub fn insert_params(key: &str, e: &Expense) -> Vec<Param> {
+    let mut params: Vec<Param> = vec![e.id.as_str().into(), key.into()];
     params.extend(field_params(e));
-    params.extend([e.version.into(), e.created_at.into(), e.updated_at.into()]);
+    params.extend([
+        e.version.into(),
+        e.created_at.into(),
+        e.updated_at.into(),
+        e.created_by.as_str().into(),
+        e.updated_by.as_str().into(),
+    ]);
     params
 }
 
 /// Parameters of `UPDATE_EXPENSE`.
-pub fn update_params(user: &UserId, e: &Expense, expected_version: i64) -> Vec<Param> {
+pub fn update_params(key: &str, e: &Expense, expected_version: i64) -> Vec<Param> {
     let mut params = field_params(e);
     params.extend([
         e.version.into(),
         e.updated_at.into(),
-        user.as_str().into(),
+        e.updated_by.as_str().into(),
+        key.into(),
         e.id.as_str().into(),
         expected_version.into(),
     ]);
@@ -232,7 +242,7 @@ pub const TAG_PAGE_INDEX: &str = "idx_expense_tags_user_tag_date";
 /// expense by primary key.
 pub fn list_query(
     dialect: Dialect,
-    user: &UserId,
+    key: &str,
     query: &ListQuery,
     tag_dates: bool,
 ) -> (String, Vec<Param>) {
@@ -261,9 +271,9 @@ pub fn list_query(
                      ON e.id = t.expense_id WHERE t.user_id = ? AND t.tag = ? AND e.user_id = ?"
                 ),
                 vec![
-                    user.as_str().into(),
+                    key.into(),
                     tag.as_str().into(),
-                    user.as_str().into(),
+                    key.into(),
                 ],
             )
         }
@@ -271,7 +281,7 @@ pub fn list_query(
             "e.expense_date",
             "e.id",
             format!("SELECT {columns} FROM expenses e{hint} WHERE e.user_id = ?"),
-            vec![Param::from(user.as_str())],
+            vec![Param::from(key)],
         ),
     };
     if let Some(from) = f.from {
@@ -466,7 +476,7 @@ pub fn budget_statuses(dialect: Dialect) -> String {
 
 /// Totals per key and currency, grouped by the database. Columns: key,
 /// currency, high sum, low sum, count.
-pub fn summary(dialect: Dialect, user: &UserId, query: &SummaryQuery) -> (String, Vec<Param>) {
+pub fn summary(dialect: Dialect, ledger_key: &str, query: &SummaryQuery) -> (String, Vec<Param>) {
     let (key, join) = match query.group_by {
         GroupBy::Category => ("e.category_id", ""),
         GroupBy::Month => (dialect.month_of_date(), ""),
@@ -477,7 +487,7 @@ pub fn summary(dialect: Dialect, user: &UserId, query: &SummaryQuery) -> (String
         "SELECT {key}, e.currency, {}, COUNT(*) FROM expenses e{join} WHERE e.user_id = ?",
         split_sums(dialect, "e.amount_minor")
     );
-    let mut params: Vec<Param> = vec![user.as_str().into()];
+    let mut params: Vec<Param> = vec![ledger_key.into()];
     if let Some(from) = query.from {
         sql.push_str(" AND e.expense_date >= ?");
         params.push(format_date(from).into());

@@ -17,7 +17,7 @@ use super::rollup::{self, Deltas};
 use super::sql::{self, Param, SUM_SPLIT};
 #[cfg(feature = "sqlite")]
 use super::sqlite::SqliteBackend;
-use super::{
+use super::{Actor, 
     Backfill, Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome,
 };
 use crate::domain::budget::{Budget, BudgetStatus};
@@ -27,7 +27,6 @@ use crate::domain::filter::ListQuery;
 use crate::domain::money::{Currency, Money};
 use crate::domain::report::{SummaryGroup, SummaryQuery};
 use crate::domain::text::{fold, format_date, parse_date};
-use crate::domain::UserId;
 
 pub struct SqlStore {
     backend: Arc<dyn Backend>,
@@ -58,8 +57,8 @@ impl SqlStore {
     /// the environment (the Lambda or pod role) to sign tokens.
     pub async fn mysql(settings: &MysqlSettings) -> Result<SqlStore, StoreError> {
         let backend = if settings.iam_auth {
-            let (host, port, user) = settings.endpoint()?;
-            let tokens = RdsIamTokens::from_environment(&host, port, &user);
+            let (host, port, key) = settings.endpoint()?;
+            let tokens = RdsIamTokens::from_environment(&host, port, &key);
             MysqlBackend::with_passwords(settings, Arc::new(tokens), Arc::new(SystemClock))?
         } else {
             MysqlBackend::new(settings)?
@@ -92,7 +91,7 @@ const MAX_TRIES: u32 = 8;
 /// or lock timeout: the last line of defence (the write paths are built not
 /// to deadlock each other), always inside the caller's time budget, which
 /// bounds the whole. What still meets them is the deployment's backfill,
-/// which locks one month of a user's expenses at a time: InnoDB picks the
+/// which locks one month of a key's expenses at a time: InnoDB picks the
 /// smaller transaction, the writer, as the victim, and a writer whose rows
 /// span several months can meet it month after month, so the pauses grow
 /// (jittered, 1 ms up to 250 ms) until the backfill has moved on.
@@ -146,6 +145,8 @@ fn expense_from(row: &Row) -> Result<Expense, StoreError> {
         version: row[8].int()?,
         created_at: row[9].int()?,
         updated_at: row[10].int()?,
+        created_by: row[11].text()?,
+        updated_by: row[12].text()?,
     })
 }
 
@@ -176,14 +177,14 @@ fn split_sum(high: &super::backend::Cell, low: &super::backend::Cell) -> Result<
 
 async fn check_category(
     tx: &mut dyn Tx,
-    user: &UserId,
+    key: &str,
     expense: &Expense,
 ) -> Result<(), StoreError> {
     if let Some(category) = &expense.fields.category_id {
         let found = tx
             .query(
                 sql::CATEGORY_EXISTS,
-                vec![user.as_str().into(), category.as_str().into()],
+                vec![key.into(), category.as_str().into()],
             )
             .await?;
         if found.is_empty() {
@@ -205,7 +206,7 @@ async fn check_category(
 /// stored under another id, its id → the stored id.
 async fn create_categories(
     tx: &mut dyn Tx,
-    user: &UserId,
+    key: &str,
     categories: &[Category],
 ) -> Result<HashMap<String, String>, StoreError> {
     if categories.is_empty() {
@@ -215,14 +216,14 @@ async fn create_categories(
     sorted.sort_by_cached_key(|c| fold(&c.name));
     for category in &sorted {
         match tx
-            .exec(sql::INSERT_CATEGORY, category_params(user, category))
+            .exec(sql::INSERT_CATEGORY, category_params(key, category))
             .await
         {
             Ok(_) | Err(StoreError::Conflict) => {}
             Err(e) => return Err(e),
         }
     }
-    let mut params: Vec<Param> = vec![user.as_str().into()];
+    let mut params: Vec<Param> = vec![key.into()];
     params.extend(sorted.iter().map(|c| fold(&c.name).into()));
     let stored: HashMap<String, String> = tx
         .query(&sql::categories_named(sorted.len()), params)
@@ -246,7 +247,7 @@ async fn create_categories(
 /// as few statements as `sql::MAX_PARAMS` allows.
 async fn insert_tags(
     tx: &mut dyn Tx,
-    user: &UserId,
+    key: &str,
     tags: &[(&Expense, &String)],
 ) -> Result<(), StoreError> {
     for chunk in tags.chunks(sql::MAX_PARAMS / sql::TAG_INSERT_PARAMS) {
@@ -254,7 +255,7 @@ async fn insert_tags(
         for (expense, tag) in chunk {
             params.extend([
                 expense.id.as_str().into(),
-                user.as_str().into(),
+                key.into(),
                 tag.as_str().into(),
                 format_date(expense.fields.date).into(),
             ]);
@@ -271,7 +272,7 @@ async fn insert_tags(
 /// creates and updates deadlocked.)
 async fn change_tags(
     tx: &mut dyn Tx,
-    user: &UserId,
+    key: &str,
     before: &Expense,
     after: &Expense,
 ) -> Result<(), StoreError> {
@@ -293,7 +294,7 @@ async fn change_tags(
         tx.exec(&sql::redate_tags(kept.len()), params).await?;
     }
     let added: Vec<(&Expense, &String)> = added.into_iter().map(|t| (after, t)).collect();
-    insert_tags(tx, user, &added).await
+    insert_tags(tx, key, &added).await
 }
 
 /// Inserts new expenses and their tags, in as few statements as
@@ -301,13 +302,13 @@ async fn change_tags(
 /// round trips, not thousands, so its locks are held briefly).
 async fn insert_expenses(
     tx: &mut dyn Tx,
-    user: &UserId,
+    key: &str,
     expenses: &[&Expense],
 ) -> Result<(), StoreError> {
     for chunk in expenses.chunks(sql::MAX_PARAMS / sql::EXPENSE_INSERT_PARAMS) {
         let params: Vec<Param> = chunk
             .iter()
-            .flat_map(|e| sql::insert_params(user, e))
+            .flat_map(|e| sql::insert_params(key, e))
             .collect();
         tx.exec(&sql::insert_expenses(chunk.len()), params).await?;
     }
@@ -315,14 +316,10 @@ async fn insert_expenses(
         .iter()
         .flat_map(|e| e.fields.tags.iter().map(move |t| (*e, t)))
         .collect();
-    insert_tags(tx, user, &tags).await
+    insert_tags(tx, key, &tags).await
 }
 
-async fn complete(
-    tx: &mut dyn Tx,
-    user: &UserId,
-    completion: &Completion,
-) -> Result<(), StoreError> {
+async fn complete(tx: &mut dyn Tx, completion: &Completion) -> Result<(), StoreError> {
     let headers = serde_json::to_string(&completion.response.headers)
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     tx.exec(
@@ -331,7 +328,7 @@ async fn complete(
             i64::from(completion.response.status).into(),
             headers.into(),
             completion.response.body.clone().into(),
-            user.as_str().into(),
+            completion.owner.as_str().into(),
             completion.key.as_str().into(),
         ],
     )
@@ -342,11 +339,11 @@ async fn complete(
 /// After a conditional write changed nothing: missing row or other version?
 async fn version_outcome(
     tx: &mut dyn Tx,
-    user: &UserId,
+    key: &str,
     id: &str,
 ) -> Result<WriteOutcome, StoreError> {
     let rows = tx
-        .query(sql::EXPENSE_VERSION, vec![user.as_str().into(), id.into()])
+        .query(sql::EXPENSE_VERSION, vec![key.into(), id.into()])
         .await?;
     Ok(if rows.is_empty() {
         WriteOutcome::NotFound
@@ -356,6 +353,37 @@ async fn version_outcome(
 }
 
 impl SqlStore {
+    /// Begins a write in `actor`'s ledger: in a shared one, checking the
+    /// caller may write there (`ledgers::check_writer`).
+    async fn begin_write(&self, actor: &Actor) -> Result<Box<dyn Tx>, StoreError> {
+        let mut tx = self.backend.begin().await?;
+        if let Some(ledger) = &actor.shared_ledger {
+            super::ledgers::check_writer(&mut tx, self.backend.dialect(), ledger, &actor.user)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// One statement as a write in `actor`'s ledger; the rows it changed.
+    /// In a personal ledger that is the statement alone.
+    async fn exec_write(
+        &self,
+        actor: &Actor,
+        statement: &str,
+        params: Vec<Param>,
+    ) -> Result<u64, StoreError> {
+        if actor.shared_ledger.is_none() {
+            return self.bounded(self.backend.exec(statement, params)).await;
+        }
+        self.bounded(retrying(|| async {
+            let mut tx = self.begin_write(actor).await?;
+            let changed = tx.exec(statement, params.clone()).await?;
+            tx.commit().await?;
+            Ok(changed)
+        }))
+        .await
+    }
+
     /// Whether reads may use the rollups and the tag rows' dates: the
     /// post-deployment backfill has finished.
     async fn backfilled(&self) -> Result<bool, StoreError> {
@@ -378,10 +406,10 @@ impl SqlStore {
     /// equal.
     pub async fn summary_from_expenses(
         &self,
-        user: &UserId,
+        key: &str,
         query: &SummaryQuery,
     ) -> Result<Vec<SummaryGroup>, StoreError> {
-        let (sql, params) = sql::summary(self.backend.dialect(), user, query);
+        let (sql, params) = sql::summary(self.backend.dialect(), key, query);
         self.summary_rows(&sql, params).await
     }
 
@@ -389,14 +417,14 @@ impl SqlStore {
     /// `summary_from_expenses`).
     pub async fn budget_statuses_from_expenses(
         &self,
-        user: &UserId,
+        key: &str,
         from: Date,
         to: Date,
     ) -> Result<Vec<BudgetStatus>, StoreError> {
         let params = vec![
             format_date(from).into(),
             format_date(to).into(),
-            user.as_str().into(),
+            key.into(),
         ];
         self.budget_rows(&sql::budget_statuses(self.backend.dialect()), params)
             .await
@@ -438,7 +466,7 @@ impl SqlStore {
             .collect()
     }
 
-    /// Recomputes one user's rollups of one month from the expenses, and
+    /// Recomputes one key's rollups of one month from the expenses, and
     /// corrects their tag rows' dates, with that month's expenses locked
     /// (see `rollup::lock_month`): a write under way is waited for and
     /// counted, a later one waits and then adds its change to the
@@ -464,10 +492,10 @@ impl SqlStore {
     }
 }
 
-fn category_params(user: &UserId, c: &Category) -> Vec<Param> {
+fn category_params(key: &str, c: &Category) -> Vec<Param> {
     vec![
         c.id.as_str().into(),
-        user.as_str().into(),
+        key.into(),
         c.name.as_str().into(),
         fold(&c.name).into(),
         c.color.clone().into(),
@@ -494,31 +522,33 @@ impl Store for SqlStore {
 
     async fn insert_expense(
         &self,
-        user: &UserId,
+        actor: &Actor,
         expense: &Expense,
         completion: Option<&Completion>,
     ) -> Result<(), StoreError> {
+        let key = actor.key.as_str();
         self.bounded(retrying(|| async {
-            let mut tx = self.backend.begin().await?;
-            check_category(&mut *tx, user, expense).await?;
-            insert_expenses(&mut *tx, user, &[expense]).await?;
+            let mut tx = self.begin_write(actor).await?;
+            check_category(&mut *tx, key, expense).await?;
+            insert_expenses(&mut *tx, key, &[expense]).await?;
             if let Some(completion) = completion {
-                complete(&mut *tx, user, completion).await?;
+                complete(&mut *tx, completion).await?;
             }
             let mut deltas = Deltas::default();
             deltas.add(expense, 1);
-            rollup::apply(&mut *tx, self.backend.dialect(), user, &deltas).await?;
+            rollup::apply(&mut *tx, self.backend.dialect(), key, &deltas).await?;
             tx.commit().await
         }))
         .await
     }
 
-    async fn get_expense(&self, user: &UserId, id: &str) -> Result<Option<Expense>, StoreError> {
+    async fn get_expense(&self, actor: &Actor, id: &str) -> Result<Option<Expense>, StoreError> {
+        let key = actor.key.as_str();
         let sql = sql::select_expense(self.backend.dialect());
         let rows = self
             .bounded(
                 self.backend
-                    .query(&sql, vec![user.as_str().into(), id.into()]),
+                    .query(&sql, vec![key.into(), id.into()]),
             )
             .await?;
         rows.first().map(expense_from).transpose()
@@ -526,29 +556,30 @@ impl Store for SqlStore {
 
     async fn update_expense(
         &self,
-        user: &UserId,
+        actor: &Actor,
         current: &Expense,
         expense: &Expense,
     ) -> Result<WriteOutcome, StoreError> {
+        let key = actor.key.as_str();
         self.bounded(retrying(|| async {
-            let mut tx = self.backend.begin().await?;
-            check_category(&mut *tx, user, expense).await?;
+            let mut tx = self.begin_write(actor).await?;
+            check_category(&mut *tx, key, expense).await?;
             let changed = tx
                 .exec(
                     sql::UPDATE_EXPENSE,
-                    sql::update_params(user, expense, current.version),
+                    sql::update_params(key, expense, current.version),
                 )
                 .await?;
             if changed == 0 {
-                return version_outcome(&mut *tx, user, &expense.id).await;
+                return version_outcome(&mut *tx, key, &expense.id).await;
             }
             // The stored row was at `current.version`, so its tags are
             // `current`'s.
-            change_tags(&mut *tx, user, current, expense).await?;
+            change_tags(&mut *tx, key, current, expense).await?;
             let mut deltas = Deltas::default();
             deltas.add(current, -1);
             deltas.add(expense, 1);
-            rollup::apply(&mut *tx, self.backend.dialect(), user, &deltas).await?;
+            rollup::apply(&mut *tx, self.backend.dialect(), key, &deltas).await?;
             tx.commit().await?;
             Ok(WriteOutcome::Done)
         }))
@@ -557,19 +588,20 @@ impl Store for SqlStore {
 
     async fn delete_expense(
         &self,
-        user: &UserId,
+        actor: &Actor,
         id: &str,
         expected_version: Option<i64>,
     ) -> Result<WriteOutcome, StoreError> {
+        let key = actor.key.as_str();
         self.bounded(retrying(|| async {
-            let mut tx = self.backend.begin().await?;
+            let mut tx = self.begin_write(actor).await?;
             // Read under the row's lock: what is deleted is what the
             // rollups then count out.
             let dialect = self.backend.dialect();
             let rows = tx
                 .query(
                     &sql::lock_expense(dialect),
-                    vec![user.as_str().into(), id.into()],
+                    vec![key.into(), id.into()],
                 )
                 .await?;
             let Some(stored) = rows.first().map(expense_from).transpose()? else {
@@ -578,11 +610,11 @@ impl Store for SqlStore {
             if expected_version.is_some_and(|v| v != stored.version) {
                 return Ok(WriteOutcome::VersionMismatch);
             }
-            tx.exec(sql::DELETE_EXPENSE, vec![user.as_str().into(), id.into()])
+            tx.exec(sql::DELETE_EXPENSE, vec![key.into(), id.into()])
                 .await?;
             let mut deltas = Deltas::default();
             deltas.add(&stored, -1);
-            rollup::apply(&mut *tx, dialect, user, &deltas).await?;
+            rollup::apply(&mut *tx, dialect, key, &deltas).await?;
             tx.commit().await?;
             Ok(WriteOutcome::Done)
         }))
@@ -591,27 +623,29 @@ impl Store for SqlStore {
 
     async fn list_expenses(
         &self,
-        user: &UserId,
+        actor: &Actor,
         query: &ListQuery,
     ) -> Result<Vec<Expense>, StoreError> {
+        let key = actor.key.as_str();
         let tag_dates = query.filter.tag.is_some() && self.backfilled().await?;
-        let (sql, params) = sql::list_query(self.backend.dialect(), user, query, tag_dates);
+        let (sql, params) = sql::list_query(self.backend.dialect(), key, query, tag_dates);
         let rows = self.bounded(self.backend.query(&sql, params)).await?;
         rows.iter().map(expense_from).collect()
     }
 
     async fn import_expenses(
         &self,
-        user: &UserId,
+        actor: &Actor,
         categories: &[Category],
         expenses: &[Expense],
         completion: Option<&Completion>,
     ) -> Result<(), StoreError> {
+        let key = actor.key.as_str();
         // A large import may take a while: twice the usual budget.
         let budget = self.statement_timeout * 2;
         let work = retrying(|| async {
-            let mut tx = self.backend.begin().await?;
-            let ids = create_categories(&mut *tx, user, categories).await?;
+            let mut tx = self.begin_write(actor).await?;
+            let ids = create_categories(&mut *tx, key, categories).await?;
             let filed: Vec<Cow<Expense>> = expenses
                 .iter()
                 .map(|expense| {
@@ -623,15 +657,15 @@ impl Store for SqlStore {
                 })
                 .collect();
             let filed: Vec<&Expense> = filed.iter().map(|e| e.as_ref()).collect();
-            insert_expenses(&mut *tx, user, &filed).await?;
+            insert_expenses(&mut *tx, key, &filed).await?;
             if let Some(completion) = completion {
-                complete(&mut *tx, user, completion).await?;
+                complete(&mut *tx, completion).await?;
             }
             let mut deltas = Deltas::default();
             for expense in &filed {
                 deltas.add(expense, 1);
             }
-            rollup::apply(&mut *tx, self.backend.dialect(), user, &deltas).await?;
+            rollup::apply(&mut *tx, self.backend.dialect(), key, &deltas).await?;
             tx.commit().await
         });
         tokio::time::timeout(budget, work)
@@ -643,30 +677,30 @@ impl Store for SqlStore {
             })
     }
 
-    async fn insert_category(&self, user: &UserId, category: &Category) -> Result<(), StoreError> {
-        self.bounded(
-            self.backend
-                .exec(sql::INSERT_CATEGORY, category_params(user, category)),
-        )
-        .await
-        .map(|_| ())
+    async fn insert_category(&self, actor: &Actor, category: &Category) -> Result<(), StoreError> {
+        let params = category_params(actor.key.as_str(), category);
+        self.exec_write(actor, sql::INSERT_CATEGORY, params)
+            .await
+            .map(|_| ())
     }
 
-    async fn get_category(&self, user: &UserId, id: &str) -> Result<Option<Category>, StoreError> {
+    async fn get_category(&self, actor: &Actor, id: &str) -> Result<Option<Category>, StoreError> {
+        let key = actor.key.as_str();
         let rows = self
             .bounded(self.backend.query(
                 &sql::select_category(),
-                vec![user.as_str().into(), id.into()],
+                vec![key.into(), id.into()],
             ))
             .await?;
         rows.first().map(category_from).transpose()
     }
 
-    async fn list_categories(&self, user: &UserId) -> Result<Vec<Category>, StoreError> {
+    async fn list_categories(&self, actor: &Actor) -> Result<Vec<Category>, StoreError> {
+        let key = actor.key.as_str();
         let rows = self
             .bounded(
                 self.backend
-                    .query(&sql::list_categories(), vec![user.as_str().into()]),
+                    .query(&sql::list_categories(), vec![key.into()]),
             )
             .await?;
         rows.iter().map(category_from).collect()
@@ -674,46 +708,45 @@ impl Store for SqlStore {
 
     async fn update_category(
         &self,
-        user: &UserId,
+        actor: &Actor,
         category: &Category,
     ) -> Result<bool, StoreError> {
+        let key = actor.key.as_str();
         let params = vec![
             category.name.as_str().into(),
             fold(&category.name).into(),
             category.color.clone().into(),
             category.updated_at.into(),
-            user.as_str().into(),
+            key.into(),
             category.id.as_str().into(),
         ];
-        let changed = self
-            .bounded(self.backend.exec(sql::UPDATE_CATEGORY, params))
-            .await?;
-        Ok(changed > 0)
+        Ok(self.exec_write(actor, sql::UPDATE_CATEGORY, params).await? > 0)
     }
 
-    async fn delete_category(&self, user: &UserId, id: &str, now: i64) -> Result<bool, StoreError> {
+    async fn delete_category(&self, actor: &Actor, id: &str, now: i64) -> Result<bool, StoreError> {
+        let key = actor.key.as_str();
         let lock = sql::lock_category(self.backend.dialect());
         self.bounded(retrying(|| async {
-            let mut tx = self.backend.begin().await?;
+            let mut tx = self.begin_write(actor).await?;
             let found = tx
-                .query(lock, vec![user.as_str().into(), id.into()])
+                .query(lock, vec![key.into(), id.into()])
                 .await?;
             if found.is_empty() {
                 return Ok(false);
             }
             tx.exec(
                 sql::UNCATEGORISE_EXPENSES,
-                vec![now.into(), user.as_str().into(), id.into()],
+                vec![now.into(), key.into(), id.into()],
             )
             .await?;
             for statement in rollup::move_category_to_none(self.backend.dialect()) {
-                tx.exec(&statement, vec![user.as_str().into(), id.into()])
+                tx.exec(&statement, vec![key.into(), id.into()])
                     .await?;
             }
-            tx.exec(sql::DELETE_BUDGET, vec![user.as_str().into(), id.into()])
+            tx.exec(sql::DELETE_BUDGET, vec![key.into(), id.into()])
                 .await?;
             let deleted = tx
-                .exec(sql::DELETE_CATEGORY, vec![user.as_str().into(), id.into()])
+                .exec(sql::DELETE_CATEGORY, vec![key.into(), id.into()])
                 .await?;
             if deleted == 0 {
                 return Ok(false);
@@ -726,16 +759,17 @@ impl Store for SqlStore {
 
     async fn put_budget(
         &self,
-        user: &UserId,
+        actor: &Actor,
         budget: &Budget,
     ) -> Result<Option<Budget>, StoreError> {
+        let key = actor.key.as_str();
         let dialect = self.backend.dialect();
         self.bounded(retrying(|| async {
-            let mut tx = self.backend.begin().await?;
+            let mut tx = self.begin_write(actor).await?;
             let owned = tx
                 .query(
                     sql::CATEGORY_EXISTS,
-                    vec![user.as_str().into(), budget.category_id.as_str().into()],
+                    vec![key.into(), budget.category_id.as_str().into()],
                 )
                 .await?;
             if owned.is_empty() {
@@ -747,7 +781,7 @@ impl Store for SqlStore {
                 .exec(
                     sql::upsert_budget(dialect),
                     vec![
-                        user.as_str().into(),
+                        key.into(),
                         budget.category_id.as_str().into(),
                         amount.into(),
                         code.into(),
@@ -767,7 +801,7 @@ impl Store for SqlStore {
             let rows = tx
                 .query(
                     sql::SELECT_BUDGET,
-                    vec![user.as_str().into(), budget.category_id.as_str().into()],
+                    vec![key.into(), budget.category_id.as_str().into()],
                 )
                 .await?;
             let stored = rows.first().map(budget_from).transpose()?;
@@ -777,39 +811,36 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn delete_budget(&self, user: &UserId, category_id: &str) -> Result<bool, StoreError> {
-        let deleted = self
-            .bounded(self.backend.exec(
-                sql::DELETE_BUDGET,
-                vec![user.as_str().into(), category_id.into()],
-            ))
-            .await?;
-        Ok(deleted > 0)
+    async fn delete_budget(&self, actor: &Actor, category_id: &str) -> Result<bool, StoreError> {
+        let params = vec![actor.key.as_str().into(), category_id.into()];
+        Ok(self.exec_write(actor, sql::DELETE_BUDGET, params).await? > 0)
     }
 
     async fn budget_statuses(
         &self,
-        user: &UserId,
+        actor: &Actor,
         from: Date,
         to: Date,
     ) -> Result<Vec<BudgetStatus>, StoreError> {
+        let key = actor.key.as_str();
         let whole_month = from.day() == 1 && to == rollup::month_end(from);
         if !whole_month || !self.backfilled().await? {
-            return self.budget_statuses_from_expenses(user, from, to).await;
+            return self.budget_statuses_from_expenses(key, from, to).await;
         }
-        let params = vec![format_date(from).into(), user.as_str().into()];
+        let params = vec![format_date(from).into(), key.into()];
         self.budget_rows(&rollup::budget_statuses(), params).await
     }
 
     async fn summary(
         &self,
-        user: &UserId,
+        actor: &Actor,
         query: &SummaryQuery,
     ) -> Result<Vec<SummaryGroup>, StoreError> {
+        let key = actor.key.as_str();
         if !self.backfilled().await? {
-            return self.summary_from_expenses(user, query).await;
+            return self.summary_from_expenses(key, query).await;
         }
-        let (sql, params) = rollup::summary(self.backend.dialect(), user, query);
+        let (sql, params) = rollup::summary(self.backend.dialect(), key, query);
         self.summary_rows(&sql, params).await
     }
 
@@ -868,7 +899,7 @@ impl Store for SqlStore {
 
     async fn idempotency_begin(
         &self,
-        user: &UserId,
+        owner: &str,
         key: &str,
         fingerprint: &str,
         now: i64,
@@ -882,7 +913,7 @@ impl Store for SqlStore {
                 self.backend
                     .exec(
                         sql::DELETE_EXPIRED_IDEMPOTENCY_KEY,
-                        vec![user.as_str().into(), key.into(), now.into()],
+                        vec![owner.into(), key.into(), now.into()],
                     )
                     .await?;
                 let inserted = self
@@ -890,7 +921,7 @@ impl Store for SqlStore {
                     .exec(
                         sql::INSERT_IDEMPOTENCY,
                         vec![
-                            user.as_str().into(),
+                            owner.into(),
                             key.into(),
                             fingerprint.into(),
                             lease_until.into(),
@@ -907,7 +938,7 @@ impl Store for SqlStore {
                     .backend
                     .query(
                         sql::SELECT_IDEMPOTENCY,
-                        vec![user.as_str().into(), key.into()],
+                        vec![owner.into(), key.into()],
                     )
                     .await?;
                 if let Some(row) = rows.first() {
@@ -941,14 +972,14 @@ impl Store for SqlStore {
 
     async fn idempotency_take_over(
         &self,
-        user: &UserId,
+        owner: &str,
         key: &str,
         now: i64,
         lease_until: i64,
     ) -> Result<bool, StoreError> {
         let params = vec![
             lease_until.into(),
-            user.as_str().into(),
+            owner.into(),
             key.into(),
             now.into(),
         ];
@@ -958,23 +989,19 @@ impl Store for SqlStore {
         Ok(taken == 1)
     }
 
-    async fn idempotency_complete(
-        &self,
-        user: &UserId,
-        completion: &Completion,
-    ) -> Result<(), StoreError> {
+    async fn idempotency_complete(&self, completion: &Completion) -> Result<(), StoreError> {
         self.bounded(async {
             let mut tx = self.backend.begin().await?;
-            complete(&mut *tx, user, completion).await?;
+            complete(&mut *tx, completion).await?;
             tx.commit().await
         })
         .await
     }
 
-    async fn idempotency_abandon(&self, user: &UserId, key: &str) -> Result<(), StoreError> {
+    async fn idempotency_abandon(&self, owner: &str, key: &str) -> Result<(), StoreError> {
         self.bounded(self.backend.exec(
             sql::ABANDON_IDEMPOTENCY,
-            vec![user.as_str().into(), key.into()],
+            vec![owner.into(), key.into()],
         ))
         .await
         .map(|_| ())

@@ -632,7 +632,8 @@ resource "aws_lb_listener_rule" "route" {
 
   condition {
     path_pattern {
-      values = [each.value.alb_path_pattern]
+      # A route's own path and its form under /v1/ledgers/*: one rule.
+      values = each.value.alb_path_patterns
     }
   }
 
@@ -650,6 +651,14 @@ resource "aws_lb_listener_rule" "route" {
   }
 
   tags = { Name = "${var.name_prefix}-${each.key}" }
+
+  lifecycle {
+    precondition {
+      # ALB's quota: five condition values per rule.
+      condition     = length(each.value.alb_path_patterns) + 1 + length(local.origin_verify_values) <= 5
+      error_message = "A listener rule carries at most five condition values (paths, method, origin-secret values)."
+    }
+  }
 }
 
 # Everything else that came through CloudFront goes to the fallback function
