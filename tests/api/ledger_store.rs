@@ -579,7 +579,11 @@ async fn purge(store: DynStore) {
         201
     );
     assert_eq!(
-        store.list_categories(&in_ledger(&owner, &kept)).await.unwrap().len(),
+        store
+            .list_categories(&in_ledger(&owner, &kept))
+            .await
+            .unwrap()
+            .len(),
         1
     );
     assert_eq!(store.ledgers_of(&owner).await.unwrap().len(), 1);
@@ -616,4 +620,129 @@ async fn sqlite_ledger_races_end_in_one_outcome() {
 async fn mariadb_ledger_races_end_in_one_outcome() {
     let db = TestDb::create().await;
     races(mysql(&db).await).await;
+}
+
+/// The store itself refuses a write by someone the ledger no longer lets
+/// write, whatever the dispatcher checked before: a viewer is `Forbidden`,
+/// a removed member or anyone in a deleted ledger is `NotMember`, and the
+/// refused write leaves nothing behind. (Dispatch checks first; this is
+/// what closes the gap between that check and the write.)
+async fn writers(store: DynStore) {
+    use shared::domain::category::Category;
+    use shared::domain::expense::{parse_new, Expense};
+    use shared::store::StoreError;
+    let (owner, viewer, gone) = (user("w-owner"), user("w-viewer"), user("w-gone"));
+    let ledger = shared_ledger("checked");
+    store.create_ledger(&owner, &ledger).await.unwrap();
+    for (who, role) in [(&viewer, Role::Viewer), (&gone, Role::Editor)] {
+        let code = invite(&store, &owner, &ledger, role).await;
+        store
+            .accept_invitation(who, &code_hash(&code), now_micros())
+            .await
+            .unwrap();
+    }
+    let now = now_micros();
+    let category = Category {
+        id: new_id(),
+        name: "Kept".into(),
+        color: None,
+        created_at: now,
+        updated_at: now,
+    };
+    store
+        .insert_category(&in_ledger(&owner, &ledger), &category)
+        .await
+        .unwrap();
+    store
+        .remove_member(&owner, &ledger.id, gone.as_str())
+        .await
+        .unwrap();
+    let expense = |by: &UserId| Expense {
+        id: new_id(),
+        fields: parse_new(
+            serde_json::json!({"amount": "1.00", "currency": "EUR", "date": "2026-12-01"})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        created_by: by.as_str().into(),
+        updated_by: by.as_str().into(),
+    };
+    let new_category = Category {
+        id: new_id(),
+        name: "Refused".into(),
+        ..category.clone()
+    };
+    let attempts = |who: &UserId| {
+        let actor = in_ledger(who, &ledger);
+        let (store, expense, new_category, kept) = (
+            store.clone(),
+            expense(who),
+            new_category.clone(),
+            category.id.clone(),
+        );
+        async move {
+            [
+                store.insert_expense(&actor, &expense, None).await.err(),
+                store.insert_category(&actor, &new_category).await.err(),
+                store.delete_budget(&actor, &kept).await.err(),
+                store
+                    .delete_category(&actor, &kept, now_micros())
+                    .await
+                    .err(),
+            ]
+        }
+    };
+    let refused =
+        |errors: [Option<StoreError>; 4], expected: fn(&StoreError) -> bool, who: &str| {
+            for error in errors {
+                assert!(error.as_ref().is_some_and(expected), "{who}: {error:?}");
+            }
+        };
+    refused(
+        attempts(&viewer).await,
+        |e| matches!(e, StoreError::Forbidden),
+        "viewer",
+    );
+    refused(
+        attempts(&gone).await,
+        |e| matches!(e, StoreError::NotMember),
+        "removed member",
+    );
+    store
+        .delete_ledger(&owner, &ledger.id, now_micros())
+        .await
+        .unwrap();
+    refused(
+        attempts(&owner).await,
+        |e| matches!(e, StoreError::NotMember),
+        "owner of a deleted ledger",
+    );
+    // Nothing refused was stored (read as the owner, whose reads the store
+    // does not gate: dispatch does).
+    let owner_view = in_ledger(&owner, &ledger);
+    let all = shared::domain::filter::ListQuery::parse(&[]).unwrap();
+    assert!(store
+        .list_expenses(&owner_view, &all)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.list_categories(&owner_view).await.unwrap(),
+        vec![category]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_store_refuses_writers_the_ledger_refuses() {
+    writers(sqlite().await).await;
+}
+
+#[tokio::test]
+async fn mariadb_store_refuses_writers_the_ledger_refuses() {
+    let db = TestDb::create().await;
+    writers(mysql(&db).await).await;
 }

@@ -10,20 +10,20 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const OWNER: &str = "ledger-owner";
-const EDITOR: &str = "ledger-editor";
-const VIEWER: &str = "ledger-viewer";
-const STRANGER: &str = "ledger-stranger";
-const REMOVED: &str = "ledger-removed";
-const INVITED: &str = "ledger-invited";
+pub const OWNER: &str = "ledger-owner";
+pub const EDITOR: &str = "ledger-editor";
+pub const VIEWER: &str = "ledger-viewer";
+pub const STRANGER: &str = "ledger-stranger";
+pub const REMOVED: &str = "ledger-removed";
+pub const INVITED: &str = "ledger-invited";
 
-async fn create_ledger(app: &TestApp, user: &str, name: &str) -> Value {
+pub async fn create_ledger(app: &TestApp, user: &str, name: &str) -> Value {
     app.post_json("/v1/ledgers", user, &json!({"name": name}))
         .await
         .expect_json(201)
 }
 
-async fn invite(app: &TestApp, owner: &str, ledger: &str, role: &str) -> String {
+pub async fn invite(app: &TestApp, owner: &str, ledger: &str, role: &str) -> String {
     let created = app
         .post_json(
             &format!("/v1/ledgers/{ledger}/invitations"),
@@ -35,14 +35,14 @@ async fn invite(app: &TestApp, owner: &str, ledger: &str, role: &str) -> String 
     str_of(&created, "code")
 }
 
-async fn accept(app: &TestApp, user: &str, code: &str) -> Resp {
+pub async fn accept(app: &TestApp, user: &str, code: &str) -> Resp {
     app.post_json("/v1/invitations/accept", user, &json!({"code": code}))
         .await
 }
 
 /// A ledger with an owner, an editor, a viewer, a member who was removed
 /// and someone holding an invitation they have not used.
-async fn household(app: &TestApp) -> String {
+pub async fn household(app: &TestApp) -> String {
     let ledger = id_of(&create_ledger(app, OWNER, "Flat 3").await);
     for (user, role) in [(EDITOR, "editor"), (VIEWER, "viewer"), (REMOVED, "viewer")] {
         let code = invite(app, OWNER, &ledger, role).await;
@@ -522,7 +522,7 @@ async fn concurrent_owner_writes_to_one_ledger_all_land() {
 }
 
 /// Sends every request at once; the answers in order.
-async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Resp> {
+pub async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Resp> {
     let tasks: Vec<_> = requests
         .into_iter()
         .map(|r| tokio::spawn(send(r)))

@@ -19,6 +19,7 @@ mod idempotency;
 mod isolation;
 mod lambda_events;
 mod lambda_runtime;
+mod ledger_data;
 mod ledger_store;
 mod ledgers;
 mod list;

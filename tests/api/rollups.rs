@@ -165,7 +165,12 @@ async fn assert_rollups_exact(store: &SqlStore, users: &[Actor], context: &str) 
             for (from, to) in ranges() {
                 let query = SummaryQuery { from, to, group_by };
                 let got = sorted(store.summary(user, &query).await.unwrap());
-                let want = sorted(store.summary_from_expenses(&user.key, &query).await.unwrap());
+                let want = sorted(
+                    store
+                        .summary_from_expenses(&user.key, &query)
+                        .await
+                        .unwrap(),
+                );
                 assert_eq!(got, want, "{context}: {user:?} {query:?}");
             }
         }

@@ -11,8 +11,9 @@ use shared::domain::filter::ListQuery;
 use shared::domain::{new_id, now_micros, UserId};
 use shared::store::migrate::MYSQL as MIGRATIONS;
 use shared::store::mysql::{MysqlBackend, MysqlSettings};
-use shared::store::{Actor, 
-    cursor_after, Completion, DynStore, SqlStore, Store, StoreError, StoredResponse, WriteOutcome,
+use shared::store::{
+    cursor_after, Actor, Completion, DynStore, SqlStore, Store, StoreError, StoredResponse,
+    WriteOutcome,
 };
 
 use crate::helpers::{TestDb, SQL_MODE};
@@ -295,10 +296,7 @@ async fn idempotency_contract(store: DynStore) {
             body: b"{}".to_vec(),
         },
     };
-    store
-        .idempotency_complete(&completion)
-        .await
-        .unwrap();
+    store.idempotency_complete(&completion).await.unwrap();
     assert_eq!(
         claim(later).await.unwrap().response,
         Some(completion.response.clone())

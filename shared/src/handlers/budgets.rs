@@ -5,9 +5,9 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 
 use super::expenses::bad_query;
-use super::{InLedger, 
+use super::{
     cached, empty, existing, invalidate, json, json_body, json_bytes, to_json_bytes, HandlerResult,
-    JSON,
+    InLedger, JSON,
 };
 use crate::app::App;
 use crate::domain::budget::{parse_budget, Budget, BudgetMonth, BudgetStatus, YearMonth};
@@ -43,7 +43,11 @@ pub async fn put(
 
 pub async fn delete(app: &App, here: &InLedger, category_id: Option<&Id>) -> HandlerResult {
     let category_id = existing(category_id)?;
-    if !app.store.delete_budget(&here.actor, category_id.as_str()).await? {
+    if !app
+        .store
+        .delete_budget(&here.actor, category_id.as_str())
+        .await?
+    {
         return Err(ApiError::NotFound);
     }
     invalidate(app, here).await;
@@ -64,7 +68,9 @@ pub async fn list(app: &App, here: &InLedger, request: Request<Bytes>) -> Handle
     if !errors.is_empty() {
         return Err(bad_query(errors));
     }
-    let body = cached(app, here,
+    let body = cached(
+        app,
+        here,
         &format!("budgets:{}", month.format()),
         || async {
             let (first, last) = month.bounds();

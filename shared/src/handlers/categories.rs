@@ -3,9 +3,9 @@
 use bytes::Bytes;
 use http::{Request, StatusCode};
 
-use super::{InLedger, 
+use super::{
     cached, empty, existing, invalidate, json, json_body, json_bytes, to_json_bytes, with_location,
-    HandlerResult, JSON, MERGE_PATCH,
+    HandlerResult, InLedger, JSON, MERGE_PATCH,
 };
 use crate::app::App;
 use crate::domain::category::{parse_fields, Category, CategoryList};
@@ -15,9 +15,9 @@ use crate::store::StoreError;
 
 fn name_taken(e: StoreError) -> ApiError {
     match e {
-        StoreError::Conflict => {
-            ApiError::Conflict("You already have a category with this name (ignoring case).".into())
-        }
+        StoreError::Conflict => ApiError::Conflict(
+            "This ledger already has a category with this name (ignoring case).".into(),
+        ),
         other => other.into(),
     }
 }

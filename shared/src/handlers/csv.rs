@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::expenses::{bad_query, list_query};
 use super::idempotency::Claim;
-use super::{InLedger, invalidate, json, HandlerResult};
+use super::{invalidate, json, HandlerResult, InLedger};
 use crate::app::App;
 use crate::domain::category::Category;
 use crate::domain::csv_format::{encode_row, header as csv_header, parse_import, ImportRow};

@@ -5,9 +5,9 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
 
 use super::idempotency::Claim;
-use super::{InLedger, 
+use super::{
     cached, empty, existing, invalidate, json_body, json_bytes, to_json_bytes, with_location,
-    HandlerResult, JSON, MERGE_PATCH,
+    HandlerResult, InLedger, JSON, MERGE_PATCH,
 };
 use crate::app::App;
 use crate::domain::expense::{apply_patch, parse_new, Expense, ExpensePage};
@@ -103,7 +103,9 @@ pub async fn list(app: &App, here: &InLedger, request: Request<Bytes>) -> Handle
         };
         return Ok(json_bytes(StatusCode::OK, to_json_bytes(&empty)?));
     }
-    let body = cached(app, here,
+    let body = cached(
+        app,
+        here,
         &format!("list:{}", query.cache_key()),
         || async {
             let mut rows = app.store.list_expenses(&here.actor, &query).await?;
@@ -160,7 +162,11 @@ pub async fn update(
             updated_by: here.actor.user.as_str().to_owned(),
             ..current.clone()
         };
-        match app.store.update_expense(&here.actor, &current, &updated).await? {
+        match app
+            .store
+            .update_expense(&here.actor, &current, &updated)
+            .await?
+        {
             WriteOutcome::Done => {
                 invalidate(app, here).await;
                 return Ok(expense_response(
@@ -195,7 +201,11 @@ pub async fn delete(
         IfMatch::Absent => None,
         _ => Some(current_if_match(app, here, id, &if_match).await?.version),
     };
-    match app.store.delete_expense(&here.actor, id, expected_version).await? {
+    match app
+        .store
+        .delete_expense(&here.actor, id, expected_version)
+        .await?
+    {
         WriteOutcome::Done => {
             invalidate(app, here).await;
             Ok(empty(StatusCode::NO_CONTENT))

@@ -101,7 +101,8 @@ pub async fn authenticated(
             }
         }
     };
-    let ledger = || access.ok_or_else(|| ApiError::Internal(format!("{operation:?} has no ledger")));
+    let ledger =
+        || access.ok_or_else(|| ApiError::Internal(format!("{operation:?} has no ledger")));
     // The path's (other) id, parsed here once; `None` (on a route with an
     // id) is a path naming no id this server could have made: 404, which
     // each handler answers once the request itself has been checked.
@@ -164,15 +165,16 @@ pub async fn authenticated(
             let access = ledger()?;
             // The role before the request (and its key) is looked at.
             access.require(Role::Owner)?;
-            idempotency::run(app, &InLedger::of(user, access).actor, request, |request, _claim| {
-                ledgers::create_invitation(app, user, access, request)
-            })
+            idempotency::run(
+                app,
+                &InLedger::of(user, access).actor,
+                request,
+                |request, _claim| ledgers::create_invitation(app, user, access, request),
+            )
             .await
         }
         Operation::ListInvitations => ledgers::invitations(app, ledger()?).await,
-        Operation::RevokeInvitation => {
-            ledgers::revoke_invitation(app, user, ledger()?, id).await
-        }
+        Operation::RevokeInvitation => ledgers::revoke_invitation(app, user, ledger()?, id).await,
         Operation::AcceptInvitation => ledgers::accept(app, user, request).await,
         Operation::Health | Operation::OpenApi => public(app, operation).await,
     }

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 
 use super::expenses::bad_query;
-use super::{InLedger, cached, json_bytes, to_json_bytes, HandlerResult};
+use super::{cached, json_bytes, to_json_bytes, HandlerResult, InLedger};
 use crate::app::App;
 use crate::domain::report::{summary_view, SummaryRequest};
 use crate::http::request::query_pairs;

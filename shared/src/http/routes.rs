@@ -535,7 +535,11 @@ mod tests {
         let ledger = Some("L".to_owned());
         assert_eq!(
             found(Method::PATCH, "/v1/ledgers/L/expenses/abc"),
-            Some((Operation::UpdateExpense, ledger.clone(), vec!["abc".to_owned()]))
+            Some((
+                Operation::UpdateExpense,
+                ledger.clone(),
+                vec!["abc".to_owned()]
+            ))
         );
         assert_eq!(
             found(Method::GET, "/v1/ledgers/L/expenses/export"),
@@ -543,7 +547,11 @@ mod tests {
         );
         assert_eq!(
             found(Method::DELETE, "/v1/ledgers/L/members/U"),
-            Some((Operation::RemoveMember, ledger.clone(), vec!["U".to_owned()]))
+            Some((
+                Operation::RemoveMember,
+                ledger.clone(),
+                vec!["U".to_owned()]
+            ))
         );
         assert_eq!(
             found(Method::GET, "/v1/ledgers/L"),
@@ -559,10 +567,15 @@ mod tests {
     #[test]
     fn every_ledger_path_is_its_path_under_a_ledger() {
         for route in ROUTES {
-            let expected = ["/v1/expenses", "/v1/categories", "/v1/budgets", "/v1/reports"]
-                .iter()
-                .any(|p| route.path.starts_with(p))
-                .then(|| format!("/v1/ledgers/{{ledger_id}}{}", &route.path[3..]));
+            let expected = [
+                "/v1/expenses",
+                "/v1/categories",
+                "/v1/budgets",
+                "/v1/reports",
+            ]
+            .iter()
+            .any(|p| route.path.starts_with(p))
+            .then(|| format!("/v1/ledgers/{{ledger_id}}{}", &route.path[3..]));
             assert_eq!(route.ledger_path.map(str::to_owned), expected, "{route:?}");
         }
     }

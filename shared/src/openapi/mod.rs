@@ -974,7 +974,12 @@ mod tests {
             assert_eq!(scoped["parameters"][0]["name"], "ledger_id");
             assert_eq!(scoped["requestBody"], own["requestBody"]);
             let codes = |op: &Value| -> Vec<String> {
-                op["responses"].as_object().unwrap().keys().cloned().collect()
+                op["responses"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .cloned()
+                    .collect()
             };
             let mut expected = codes(own);
             for code in ["403", "404"] {

@@ -270,11 +270,7 @@ pub fn list_query(
                     "SELECT {columns} FROM expense_tags t{hint} {join} expenses e \
                      ON e.id = t.expense_id WHERE t.user_id = ? AND t.tag = ? AND e.user_id = ?"
                 ),
-                vec![
-                    key.into(),
-                    tag.as_str().into(),
-                    key.into(),
-                ],
+                vec![key.into(), tag.as_str().into(), key.into()],
             )
         }
         None => (

@@ -17,8 +17,8 @@ use super::rollup::{self, Deltas};
 use super::sql::{self, Param, SUM_SPLIT};
 #[cfg(feature = "sqlite")]
 use super::sqlite::SqliteBackend;
-use super::{Actor, 
-    Backfill, Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome,
+use super::{
+    Actor, Backfill, Completion, IdempotencyRecord, Store, StoreError, StoredResponse, WriteOutcome,
 };
 use crate::domain::budget::{Budget, BudgetStatus};
 use crate::domain::category::Category;
@@ -175,11 +175,7 @@ fn split_sum(high: &super::backend::Cell, low: &super::backend::Cell) -> Result<
     Ok(i128::from(high.int()?) * i128::from(SUM_SPLIT) + i128::from(low.int()?))
 }
 
-async fn check_category(
-    tx: &mut dyn Tx,
-    key: &str,
-    expense: &Expense,
-) -> Result<(), StoreError> {
+async fn check_category(tx: &mut dyn Tx, key: &str, expense: &Expense) -> Result<(), StoreError> {
     if let Some(category) = &expense.fields.category_id {
         let found = tx
             .query(
@@ -337,11 +333,7 @@ async fn complete(tx: &mut dyn Tx, completion: &Completion) -> Result<(), StoreE
 }
 
 /// After a conditional write changed nothing: missing row or other version?
-async fn version_outcome(
-    tx: &mut dyn Tx,
-    key: &str,
-    id: &str,
-) -> Result<WriteOutcome, StoreError> {
+async fn version_outcome(tx: &mut dyn Tx, key: &str, id: &str) -> Result<WriteOutcome, StoreError> {
     let rows = tx
         .query(sql::EXPENSE_VERSION, vec![key.into(), id.into()])
         .await?;
@@ -421,11 +413,7 @@ impl SqlStore {
         from: Date,
         to: Date,
     ) -> Result<Vec<BudgetStatus>, StoreError> {
-        let params = vec![
-            format_date(from).into(),
-            format_date(to).into(),
-            key.into(),
-        ];
+        let params = vec![format_date(from).into(), format_date(to).into(), key.into()];
         self.budget_rows(&sql::budget_statuses(self.backend.dialect()), params)
             .await
     }
@@ -546,10 +534,7 @@ impl Store for SqlStore {
         let key = actor.key.as_str();
         let sql = sql::select_expense(self.backend.dialect());
         let rows = self
-            .bounded(
-                self.backend
-                    .query(&sql, vec![key.into(), id.into()]),
-            )
+            .bounded(self.backend.query(&sql, vec![key.into(), id.into()]))
             .await?;
         rows.first().map(expense_from).transpose()
     }
@@ -599,10 +584,7 @@ impl Store for SqlStore {
             // rollups then count out.
             let dialect = self.backend.dialect();
             let rows = tx
-                .query(
-                    &sql::lock_expense(dialect),
-                    vec![key.into(), id.into()],
-                )
+                .query(&sql::lock_expense(dialect), vec![key.into(), id.into()])
                 .await?;
             let Some(stored) = rows.first().map(expense_from).transpose()? else {
                 return Ok(WriteOutcome::NotFound);
@@ -687,10 +669,10 @@ impl Store for SqlStore {
     async fn get_category(&self, actor: &Actor, id: &str) -> Result<Option<Category>, StoreError> {
         let key = actor.key.as_str();
         let rows = self
-            .bounded(self.backend.query(
-                &sql::select_category(),
-                vec![key.into(), id.into()],
-            ))
+            .bounded(
+                self.backend
+                    .query(&sql::select_category(), vec![key.into(), id.into()]),
+            )
             .await?;
         rows.first().map(category_from).transpose()
     }
@@ -728,9 +710,7 @@ impl Store for SqlStore {
         let lock = sql::lock_category(self.backend.dialect());
         self.bounded(retrying(|| async {
             let mut tx = self.begin_write(actor).await?;
-            let found = tx
-                .query(lock, vec![key.into(), id.into()])
-                .await?;
+            let found = tx.query(lock, vec![key.into(), id.into()]).await?;
             if found.is_empty() {
                 return Ok(false);
             }
@@ -740,8 +720,7 @@ impl Store for SqlStore {
             )
             .await?;
             for statement in rollup::move_category_to_none(self.backend.dialect()) {
-                tx.exec(&statement, vec![key.into(), id.into()])
-                    .await?;
+                tx.exec(&statement, vec![key.into(), id.into()]).await?;
             }
             tx.exec(sql::DELETE_BUDGET, vec![key.into(), id.into()])
                 .await?;
@@ -936,10 +915,7 @@ impl Store for SqlStore {
                 }
                 let rows = self
                     .backend
-                    .query(
-                        sql::SELECT_IDEMPOTENCY,
-                        vec![owner.into(), key.into()],
-                    )
+                    .query(sql::SELECT_IDEMPOTENCY, vec![owner.into(), key.into()])
                     .await?;
                 if let Some(row) = rows.first() {
                     let response = match row[1].opt_int()? {
@@ -977,12 +953,7 @@ impl Store for SqlStore {
         now: i64,
         lease_until: i64,
     ) -> Result<bool, StoreError> {
-        let params = vec![
-            lease_until.into(),
-            owner.into(),
-            key.into(),
-            now.into(),
-        ];
+        let params = vec![lease_until.into(), owner.into(), key.into(), now.into()];
         let taken = self
             .bounded(self.backend.exec(sql::RENEW_IDEMPOTENCY_LEASE, params))
             .await?;
@@ -999,10 +970,10 @@ impl Store for SqlStore {
     }
 
     async fn idempotency_abandon(&self, owner: &str, key: &str) -> Result<(), StoreError> {
-        self.bounded(self.backend.exec(
-            sql::ABANDON_IDEMPOTENCY,
-            vec![owner.into(), key.into()],
-        ))
+        self.bounded(
+            self.backend
+                .exec(sql::ABANDON_IDEMPOTENCY, vec![owner.into(), key.into()]),
+        )
         .await
         .map(|_| ())
     }
