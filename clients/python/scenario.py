@@ -30,21 +30,39 @@ from http import HTTPStatus
 from typing import Any, NoReturn, TypeVar
 
 from expense_tracker_api_client import AuthenticatedClient, Client
-from expense_tracker_api_client.api.budgets import delete_budget, list_budgets, put_budget
+from expense_tracker_api_client.api.budgets import (
+    delete_budget,
+    delete_budget_in_ledger,
+    list_budgets,
+    list_budgets_in_ledger,
+    put_budget,
+    put_budget_in_ledger,
+)
 from expense_tracker_api_client.api.categories import (
     create_category,
+    create_category_in_ledger,
     delete_category,
+    delete_category_in_ledger,
     get_category,
+    get_category_in_ledger,
     list_categories,
+    list_categories_in_ledger,
     update_category,
+    update_category_in_ledger,
 )
 from expense_tracker_api_client.api.expenses import (
     create_expense,
+    create_expense_in_ledger,
     delete_expense,
+    delete_expense_in_ledger,
     export_expenses,
+    export_expenses_in_ledger,
     get_expense,
+    get_expense_in_ledger,
     list_expenses,
+    list_expenses_in_ledger,
     update_expense,
+    update_expense_in_ledger,
 )
 from expense_tracker_api_client.api.ledgers import (
     accept_invitation,
@@ -60,7 +78,7 @@ from expense_tracker_api_client.api.ledgers import (
     update_ledger,
     update_member,
 )
-from expense_tracker_api_client.api.reports import summary_report
+from expense_tracker_api_client.api.reports import summary_report, summary_report_in_ledger
 from expense_tracker_api_client.api.service import health, openapi
 from expense_tracker_api_client.models import (
     BudgetInput,
@@ -171,12 +189,11 @@ def all_pages(client: AuthenticatedClient, **filters: Any) -> list[Expense]:
         cursor = page.next_cursor
 
 
-def import_csv(client: AuthenticatedClient, body: str) -> Response[ImportResult | Problem]:
+def import_csv(client: AuthenticatedClient, body: str, ledger_id: str | None = None) -> Response[ImportResult | Problem]:
     # No generated function exists for import-expenses (see the module docstring):
     # the generated client's httpx client still carries the base URL and token.
-    raw = client.get_httpx_client().post(
-        "/v1/expenses/import", content=body.encode("utf-8"), headers={"Content-Type": "text/csv"}
-    )
+    path = "/v1/expenses/import" if ledger_id is None else f"/v1/ledgers/{ledger_id}/expenses/import"
+    raw = client.get_httpx_client().post(path, content=body.encode("utf-8"), headers={"Content-Type": "text/csv"})
     parsed: ImportResult | Problem | None = None
     if raw.status_code == 201:
         parsed = ImportResult.from_dict(raw.json())
@@ -487,6 +504,100 @@ def main() -> None:
         members.to_dict(),
     )
     alice_id, bob_id = members.items[0].user_id, members.items[1].user_id
+
+    # --- the shared ledger's data: B (editor) and A (owner) keep it together ----------------------------------
+    resp_c = create_category_in_ledger.sync_detailed(house.id, client=bob, body=NewCategory(name="Groceries"))
+    groceries = expect("create-category-in-ledger", resp_c, 201, Category)
+    check(
+        resp_c.headers.get("location") == f"/v1/ledgers/{house.id}/categories/{groceries.id}",
+        "B creates a category in the shared ledger: Location under the ledger",
+        dict(resp_c.headers),
+    )
+    shared_cats = expect("list-categories-in-ledger", list_categories_in_ledger.sync_detailed(house.id, client=alice), 200, CategoryList)
+    own_cats = expect("list-categories", list_categories.sync_detailed(client=alice), 200, CategoryList)
+    check(
+        [c.id for c in shared_cats.items] == [groceries.id] and groceries.id not in [c.id for c in own_cats.items],
+        "A lists it in the shared ledger, not among A's own categories",
+        (shared_cats.to_dict(), own_cats.to_dict()),
+    )
+    renamed_c = expect(
+        "update-category-in-ledger",
+        update_category_in_ledger.sync_detailed(house.id, groceries.id, client=alice, body=CategoryPatch(name="Food shop")),
+        200,
+        Category,
+    )
+    got_c = expect("get-category-in-ledger", get_category_in_ledger.sync_detailed(house.id, groceries.id, client=bob), 200, Category)
+    check(renamed_c.name == "Food shop" and got_c.to_dict() == renamed_c.to_dict(), "A renames it, B reads the new name", got_c.to_dict())
+
+    resp_se = create_expense_in_ledger.sync_detailed(
+        house.id,
+        client=bob,
+        body=NewExpense(amount="40", currency=Currency.EUR, date=datetime.date(2026, 3, 7), category_id=groceries.id, merchant="Market"),
+    )
+    market = expect("create-expense-in-ledger", resp_se, 201, Expense)
+    check(
+        (market.amount, market.created_by, market.updated_by) == ("40.00", bob_id, bob_id)
+        and resp_se.headers.get("location") == f"/v1/ledgers/{house.id}/expenses/{market.id}",
+        "B records an expense in the shared ledger: created and updated by B, Location under the ledger",
+        (market.to_dict(), dict(resp_se.headers)),
+    )
+    resp_sg = get_expense_in_ledger.sync_detailed(house.id, market.id, client=alice)
+    seen_by_a = expect("get-expense-in-ledger", resp_sg, 200, Expense)
+    check(seen_by_a.to_dict() == market.to_dict(), "A reads B's expense", seen_by_a.to_dict())
+    problem("get-expense", get_expense.sync_detailed(market.id, client=alice), 404)
+    ok("the shared expense is not in A's personal ledger (typed 404)")
+    fixed = expect(
+        "update-expense-in-ledger",
+        update_expense_in_ledger.sync_detailed(house.id, market.id, client=alice, body=ExpensePatch(amount="42.5"), if_match=resp_sg.headers.get("etag", "")),
+        200,
+        Expense,
+    )
+    check(
+        (fixed.amount, fixed.version, fixed.created_by, fixed.updated_by) == ("42.50", 2, bob_id, alice_id),
+        "A corrects it: created by B, updated by A, version 2",
+        fixed.to_dict(),
+    )
+    shared_page = expect("list-expenses-in-ledger", list_expenses_in_ledger.sync_detailed(house.id, client=bob), 200, ExpensePage)
+    check([e.id for e in shared_page.items] == [market.id], "B lists the shared ledger: just that expense", shared_page.to_dict())
+
+    shared_b = expect(
+        "put-budget-in-ledger",
+        put_budget_in_ledger.sync_detailed(house.id, groceries.id, client=bob, body=BudgetInput(amount="100", currency=Currency.EUR)),
+        200,
+        Budget,
+    )
+    shared_month = expect("list-budgets-in-ledger", list_budgets_in_ledger.sync_detailed(house.id, client=alice, month="2026-03"), 200, BudgetMonth)
+    check(
+        shared_b.amount == "100.00"
+        and [(i.category_id, i.spent, i.remaining, i.over) for i in shared_month.items] == [(groceries.id, "42.50", "57.50", False)],
+        "B sets the category's budget, A sees 42.50 of 100.00 spent",
+        shared_month.to_dict(),
+    )
+    shared_s = expect("summary-report-in-ledger", summary_report_in_ledger.sync_detailed(house.id, client=alice), 200, Summary)
+    check(
+        [(g.key, g.currency, g.total, g.count) for g in shared_s.groups] == [(groceries.id, "EUR", "42.50", 1)],
+        "the shared ledger's summary: 42.50 EUR x1 under the category",
+        shared_s.to_dict(),
+    )
+    shared_csv = expect("export-expenses-in-ledger", export_expenses_in_ledger.sync_detailed(house.id, client=bob), 200, str)
+    shared_rows = list(csv.reader(io.StringIO(shared_csv)))
+    check(
+        [r[1:5] for r in shared_rows[1:]] == [["2026-03-07", "42.50", "EUR", "Food shop"]],
+        "B exports the shared ledger: one row, with the category's name",
+        shared_rows,
+    )
+    shared_imp = expect("import-expenses-in-ledger", import_csv(alice, shared_csv, house.id), 201, ImportResult)
+    shared_all = expect("list-expenses-in-ledger", list_expenses_in_ledger.sync_detailed(house.id, client=bob), 200, ExpensePage)
+    check(
+        shared_imp.imported == 1 and len(shared_all.items) == 2 and {e.category_id for e in shared_all.items} == {groceries.id},
+        "A imports that export back into the ledger: 2 expenses, both filed under the existing category",
+        shared_all.to_dict(),
+    )
+    copy = next(e for e in shared_all.items if e.id != market.id)
+    expect_no_content("delete-expense-in-ledger", delete_expense_in_ledger.sync_detailed(house.id, copy.id, client=bob))
+    expect_no_content("delete-budget-in-ledger", delete_budget_in_ledger.sync_detailed(house.id, groceries.id, client=alice))
+    problem("delete-budget-in-ledger", delete_budget_in_ledger.sync_detailed(house.id, groceries.id, client=alice), 404)
+    ok("deletes in the shared ledger: the copy and the budget (then a typed 404)")
     demoted = expect(
         "update-member",
         update_member.sync_detailed(house.id, bob_id, client=alice, body=MemberPatch(role=MemberPatchRole.VIEWER)),
@@ -496,6 +607,20 @@ def main() -> None:
     check((demoted.user_id, demoted.role.value) == (bob_id, "viewer"), "update member: A makes B a viewer", demoted.to_dict())
     problem("update-member", update_member.sync_detailed(house.id, alice_id, client=alice, body=MemberPatch(role=MemberPatchRole.EDITOR)), 409)
     ok("demoting the last owner is a typed 409")
+    p = problem(
+        "create-expense-in-ledger",
+        create_expense_in_ledger.sync_detailed(house.id, client=bob, body=NewExpense(amount="1", currency=Currency.EUR, date=datetime.date(2026, 3, 8))),
+        403,
+    )
+    ok(f"B, now a viewer, may not record an expense in the ledger: typed 403 ({p.title})")
+    problem("delete-category-in-ledger", delete_category_in_ledger.sync_detailed(house.id, groceries.id, client=bob), 403)
+    expect_no_content("delete-category-in-ledger", delete_category_in_ledger.sync_detailed(house.id, groceries.id, client=alice))
+    viewer_page = expect("list-expenses-in-ledger", list_expenses_in_ledger.sync_detailed(house.id, client=bob), 200, ExpensePage)
+    check(
+        [(e.id, e.category_id) for e in viewer_page.items] == [(market.id, None)],
+        "a viewer's delete category is a typed 403; the owner's uncategorises the expense, which B still reads",
+        viewer_page.to_dict(),
+    )
     members = expect("list-members", list_members.sync_detailed(house.id, client=alice), 200, MemberList)
     check(
         [(m.user_id, m.role.value) for m in members.items] == [(alice_id, "owner"), (bob_id, "viewer")],

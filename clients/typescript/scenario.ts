@@ -116,6 +116,16 @@ function importCsv(client: Client<paths>, body: string) {
   });
 }
 
+/** The same, into the ledger `ledger_id`. */
+function importCsvInLedger(client: Client<paths>, ledger_id: string, body: string) {
+  return client.POST("/v1/ledgers/{ledger_id}/expenses/import", {
+    params: { path: { ledger_id } },
+    body,
+    bodySerializer: (csv: string) => csv,
+    headers: { "Content-Type": "text/csv" },
+  });
+}
+
 // What an export/import round trip keeps (ids are new, categories are matched by name).
 const fingerprint = (e: Expense) => JSON.stringify([e.date, e.amount, e.currency, e.merchant, e.description, e.tags]);
 const multiset = (xs: string[]) => JSON.stringify([...xs].sort());
@@ -425,6 +435,101 @@ async function main(): Promise<void> {
     "list members: A (owner), then B (editor), by joined_at",
     members,
   );
+
+  // --- the shared ledger's data: B (editor) and A (owner) keep it together ----------------------------------
+  const createdCat = await expectOk(bob.POST("/v1/ledgers/{ledger_id}/categories", { ...inHouse, body: { name: "Groceries" } }), 201);
+  const groceries = createdCat.data;
+  check(
+    createdCat.response.headers.get("location") === `/v1/ledgers/${house.id}/categories/${groceries.id}`,
+    "B creates a category in the shared ledger: Location under the ledger",
+    Object.fromEntries(createdCat.response.headers),
+  );
+  const sharedCats = (await expectOk(alice.GET("/v1/ledgers/{ledger_id}/categories", inHouse), 200)).data;
+  const ownCats = (await expectOk(alice.GET("/v1/categories"), 200)).data;
+  check(
+    same(sharedCats.items.map((c) => c.id), [groceries.id]) && !ownCats.items.some((c) => c.id === groceries.id),
+    "A lists it in the shared ledger, not among A's own categories",
+    [sharedCats, ownCats],
+  );
+  const inHouseCat = { params: { path: { ledger_id: house.id, id: groceries.id } } };
+  const renamedCat = (
+    await expectOk(alice.PATCH("/v1/ledgers/{ledger_id}/categories/{id}", { ...inHouseCat, body: { name: "Food shop" } satisfies CategoryPatch }), 200)
+  ).data;
+  const gotCatInHouse = (await expectOk(bob.GET("/v1/ledgers/{ledger_id}/categories/{id}", inHouseCat), 200)).data;
+  check(renamedCat.name === "Food shop" && same(gotCatInHouse, renamedCat), "A renames it, B reads the new name", gotCatInHouse);
+
+  const createdMarket = await expectOk(
+    bob.POST("/v1/ledgers/{ledger_id}/expenses", {
+      ...inHouse,
+      body: { amount: "40", currency: "EUR", date: "2026-03-07", category_id: groceries.id, merchant: "Market" },
+    }),
+    201,
+  );
+  const market = createdMarket.data;
+  check(
+    same([market.amount, market.created_by, market.updated_by], ["40.00", bobId, bobId]) &&
+      createdMarket.response.headers.get("location") === `/v1/ledgers/${house.id}/expenses/${market.id}`,
+    "B records an expense in the shared ledger: created and updated by B, Location under the ledger",
+    market,
+  );
+  const inHouseMarket = { params: { path: { ledger_id: house.id, id: market.id } } };
+  const seenByA = await expectOk(alice.GET("/v1/ledgers/{ledger_id}/expenses/{id}", inHouseMarket), 200);
+  check(same(seenByA.data, market), "A reads B's expense", seenByA.data);
+  await expectProblem(alice.GET("/v1/expenses/{id}", { params: { path: { id: market.id } } }), 404);
+  ok("the shared expense is not in A's personal ledger (typed 404)");
+  const fixed = (
+    await expectOk(
+      alice.PATCH("/v1/ledgers/{ledger_id}/expenses/{id}", {
+        params: { path: { ledger_id: house.id, id: market.id }, header: { "If-Match": seenByA.response.headers.get("etag") ?? "" } },
+        body: { amount: "42.5" } satisfies ExpensePatch,
+      }),
+      200,
+    )
+  ).data;
+  check(
+    same([fixed.amount, fixed.version, fixed.created_by, fixed.updated_by], ["42.50", 2, bobId, aliceId]),
+    "A corrects it: created by B, updated by A, version 2",
+    fixed,
+  );
+  const sharedPage = (await expectOk(bob.GET("/v1/ledgers/{ledger_id}/expenses", inHouse), 200)).data;
+  check(same(sharedPage.items.map((e) => e.id), [market.id]), "B lists the shared ledger: just that expense", sharedPage);
+
+  const inHouseBudget = { params: { path: { ledger_id: house.id, category_id: groceries.id } } };
+  const sharedBudget = (await expectOk(bob.PUT("/v1/ledgers/{ledger_id}/budgets/{category_id}", { ...inHouseBudget, body: { amount: "100", currency: "EUR" } }), 200)).data;
+  const sharedMonth = (
+    await expectOk(alice.GET("/v1/ledgers/{ledger_id}/budgets", { params: { path: { ledger_id: house.id }, query: { month: "2026-03" } } }), 200)
+  ).data;
+  check(
+    sharedBudget.amount === "100.00" && same(sharedMonth.items.map((i) => [i.category_id, i.spent, i.remaining, i.over]), [[groceries.id, "42.50", "57.50", false]]),
+    "B sets the category's budget, A sees 42.50 of 100.00 spent",
+    sharedMonth,
+  );
+  const sharedSummary = (await expectOk(alice.GET("/v1/ledgers/{ledger_id}/reports/summary", inHouse), 200)).data;
+  check(
+    same(sharedSummary.groups.map((g) => [g.key, g.currency, g.total, g.count]), [[groceries.id, "EUR", "42.50", 1]]),
+    "the shared ledger's summary: 42.50 EUR x1 under the category",
+    sharedSummary,
+  );
+  const sharedCsv: string = (await expectOk(bob.GET("/v1/ledgers/{ledger_id}/expenses/export", { ...inHouse, parseAs: "text" }), 200)).data;
+  const sharedLines = sharedCsv.split("\r\n").filter((l) => l !== "");
+  check(
+    sharedLines.length === 2 && sharedLines[1] === `${market.id},2026-03-07,42.50,EUR,Food shop,Market,,`,
+    "B exports the shared ledger: one row, with the category's name",
+    sharedLines,
+  );
+  const sharedImport = (await expectOk(importCsvInLedger(alice, house.id, sharedCsv), 201)).data;
+  const sharedAll = (await expectOk(bob.GET("/v1/ledgers/{ledger_id}/expenses", inHouse), 200)).data;
+  check(
+    sharedImport.imported === 1 && sharedAll.items.length === 2 && sharedAll.items.every((e) => e.category_id === groceries.id),
+    "A imports that export back into the ledger: 2 expenses, both filed under the existing category",
+    sharedAll,
+  );
+  const copy = sharedAll.items.find((e) => e.id !== market.id)?.id ?? "";
+  await expectOk(bob.DELETE("/v1/ledgers/{ledger_id}/expenses/{id}", { params: { path: { ledger_id: house.id, id: copy } } }), 204);
+  await expectOk(alice.DELETE("/v1/ledgers/{ledger_id}/budgets/{category_id}", inHouseBudget), 204);
+  await expectProblem(alice.DELETE("/v1/ledgers/{ledger_id}/budgets/{category_id}", inHouseBudget), 404);
+  ok("deletes in the shared ledger: the copy and the budget (then a typed 404)");
+
   const member = (path: { ledger_id: string; user_id: string }) => ({ params: { path } });
   const demoted = (
     await expectOk(alice.PATCH("/v1/ledgers/{ledger_id}/members/{user_id}", { ...member({ ledger_id: house.id, user_id: bobId }), body: { role: "viewer" } }), 200)
@@ -435,6 +540,19 @@ async function main(): Promise<void> {
     409,
   );
   ok("demoting the last owner is a typed 409");
+  const refused = await expectProblem(
+    bob.POST("/v1/ledgers/{ledger_id}/expenses", { ...inHouse, body: { amount: "1", currency: "EUR", date: "2026-03-08" } }),
+    403,
+  );
+  ok(`B, now a viewer, may not record an expense in the ledger: typed 403 (${refused.title})`);
+  await expectProblem(bob.DELETE("/v1/ledgers/{ledger_id}/categories/{id}", inHouseCat), 403);
+  await expectOk(alice.DELETE("/v1/ledgers/{ledger_id}/categories/{id}", inHouseCat), 204);
+  const viewerPage = (await expectOk(bob.GET("/v1/ledgers/{ledger_id}/expenses", inHouse), 200)).data;
+  check(
+    same(viewerPage.items.map((e) => [e.id, e.category_id]), [[market.id, null]]),
+    "a viewer's delete category is a typed 403; the owner's uncategorises the expense, which B still reads",
+    viewerPage,
+  );
   const membersAfter = (await expectOk(alice.GET("/v1/ledgers/{ledger_id}/members", inHouse), 200)).data;
   check(
     same(membersAfter.items.map((m) => [m.user_id, m.role]), [[aliceId, "owner"], [bobId, "viewer"]]),
