@@ -7,8 +7,11 @@
 //! release before ledgers used for that user.) An entry
 //! (`{prefix}u:{<ledger key>}:e:<name>`) holds
 //! the generation it was computed at and the body, so a cached read is one
-//! MGET of the generation and the entry: one round trip. Entries expire
-//! after at most 60 s.
+//! MGET of the generation and the entry: one round trip. Under
+//! `/v1/ledgers/{id}` the same MGET also reads the caller's membership,
+//! cached (`…:e:member:<user>`) under the generation of the ledger's
+//! members (`…:members`), which every change of members moves before it
+//! answers. Entries expire after at most 60 s.
 //!
 //! Within a process, concurrent misses of one entry at one generation are
 //! computed once: the others wait for that computation (single flight).
@@ -86,6 +89,22 @@ pub struct Generation {
 pub struct Lookup {
     pub generation: Generation,
     pub hit: Option<String>,
+}
+
+impl Lookup {
+    /// What an MGET found: an entry of another generation is stale (or
+    /// newer than the generation read): a miss either way.
+    fn of(namespace: String, number: Option<u64>, entry: Option<String>) -> Lookup {
+        let generation = Generation {
+            namespace,
+            number: number.unwrap_or(0),
+        };
+        let hit = entry.and_then(|stored| {
+            let (at, body) = stored.split_once('|')?;
+            (at == generation.number.to_string()).then(|| body.to_owned())
+        });
+        Lookup { generation, hit }
+    }
 }
 
 /// One computation of a missing entry; `None` when it failed (each waiter
@@ -206,17 +225,46 @@ impl Cache {
                 conn.mget(&[format!("{namespace}:gen"), entry_key(&namespace, name)]),
             )
             .await?;
-        let generation = Generation {
-            namespace,
-            number: number.unwrap_or(0),
-        };
-        // An entry of another generation is stale (or newer than the
-        // generation read): a miss either way.
-        let hit = entry.and_then(|stored| {
-            let (at, body) = stored.split_once('|')?;
-            (at == generation.number.to_string()).then(|| body.to_owned())
-        });
-        Some(Lookup { generation, hit })
+        Some(Lookup::of(namespace, number, entry))
+    }
+
+    /// As `lookup`, and in the same MGET the ledger's members' generation
+    /// and `user`'s membership entry: a read under `/v1/ledgers/{id}`
+    /// learns the caller's standing and its body in one round trip. Member
+    /// entries have a generation of their own (`{…}:members`), moved by
+    /// every change of members rather than by every write of data.
+    pub async fn lookup_with_member(
+        &self,
+        ledger_key: &str,
+        user: &str,
+        name: &str,
+    ) -> Option<(Lookup, Lookup)> {
+        let namespace = self.namespace(ledger_key);
+        let member = member_entry(user);
+        let mut conn = self.connection()?;
+        type Found = (Option<u64>, Option<u64>, Option<String>, Option<String>);
+        let (number, members, standing, entry): Found = self
+            .bounded(
+                "MGET generations, membership and entry",
+                conn.mget(&[
+                    format!("{namespace}:gen"),
+                    format!("{namespace}:members"),
+                    entry_key(&namespace, &member),
+                    entry_key(&namespace, name),
+                ]),
+            )
+            .await?;
+        Some((
+            Lookup::of(namespace.clone(), number, entry),
+            Lookup::of(namespace, members, standing),
+        ))
+    }
+
+    /// Stores `user`'s membership entry, read from the database after the
+    /// members' generation was: a change of members in between moved it,
+    /// so what is stored here is never read.
+    pub async fn put_member(&self, members: &Generation, user: &str, value: &str) {
+        self.put(members, &member_entry(user), value).await;
     }
 
     pub async fn put(&self, generation: &Generation, name: &str, value: &str) {
@@ -295,7 +343,18 @@ impl Cache {
     /// Moves the ledger to a new generation: every entry cached so far
     /// stops being read. Called after each write, before it answers.
     pub async fn invalidate(&self, ledger_key: &str) {
-        let key = format!("{}:gen", self.namespace(ledger_key));
+        self.bump(ledger_key, "gen").await;
+    }
+
+    /// Moves the ledger's members to a new generation: every membership
+    /// cached so far stops being read. Called after each change of members
+    /// (a role, a removal, the ledger's deletion), before it answers.
+    pub async fn invalidate_members(&self, ledger_key: &str) {
+        self.bump(ledger_key, "members").await;
+    }
+
+    async fn bump(&self, ledger_key: &str, generation: &str) {
+        let key = format!("{}:{generation}", self.namespace(ledger_key));
         let bumped: Option<u64> = match self.connection_for_write().await {
             Some(mut conn) => self.bounded("INCR generation", conn.incr(&key, 1)).await,
             None => None,
@@ -356,6 +415,12 @@ impl Cache {
 /// which generation it belongs to).
 fn entry_key(namespace: &str, name: &str) -> String {
     format!("{namespace}:e:{name}")
+}
+
+/// The name of `user`'s membership entry (encoded: a `sub` may hold any
+/// character; no body's name starts with `member:`).
+fn member_entry(user: &str) -> String {
+    format!("member:{}", URL_SAFE_NO_PAD.encode(user))
 }
 
 /// The Redis client for `settings`, with `auth_token` as its password

@@ -401,3 +401,113 @@ async fn a_cached_read_is_one_round_trip_and_a_miss_is_computed_once() {
         "32 concurrent misses computed and stored the summary {stored} times: {used:?}"
     );
 }
+
+/// Under `/v1/ledgers/{id}` a cached read learns the caller's membership
+/// in the MGET that fetches its body: one command. The membership stays
+/// cached across the ledger's data writes (its generation is the
+/// members'), and any change of members stops every cached membership at
+/// once: shown by taking a member out of the database behind the server's
+/// back (still served from the cache) until an owner's change of another
+/// member's role moves the members' generation (then 404).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_read_in_a_ledger_learns_the_membership_in_the_same_round_trip() {
+    use crate::ledgers::{accept, create_ledger, invite, EDITOR, OWNER, VIEWER};
+    use mysql_async::prelude::Queryable;
+
+    let redis = RedisServer::start().await;
+    let app = spawn_app(AppOptions::default().redis_url(&redis.url)).await;
+    let ledger = id_of(&create_ledger(&app, OWNER, "Cached").await);
+    for (user, role) in [(EDITOR, "editor"), (VIEWER, "viewer")] {
+        let code = invite(&app, OWNER, &ledger, role).await;
+        accept(&app, user, &code).await.expect_json(200);
+    }
+    let base = format!("/v1/ledgers/{ledger}");
+    let made = app
+        .post_json(
+            &format!("{base}/expenses"),
+            OWNER,
+            &expense_body("3.00", "EUR", "2026-11-02"),
+        )
+        .await
+        .expect_json(201);
+    let path = format!("{base}/expenses/{}", id_of(&made));
+    assert_eq!(
+        app.get(&path, EDITOR).await.expect_json(200),
+        made,
+        "the filling read"
+    );
+
+    let before = command_calls(&redis.url).await;
+    for _ in 0..10 {
+        assert_eq!(app.get(&path, EDITOR).await.expect_json(200), made);
+    }
+    let used = delta(&before, &command_calls(&redis.url).await);
+    assert_eq!(
+        used,
+        [("mget".to_owned(), 10)].into_iter().collect(),
+        "10 cached reads in a shared ledger, membership included: 10 commands"
+    );
+
+    // The personal ledger through its id: the membership in the ledger's
+    // namespace, the body under its owner's: two.
+    let personal = app.get("/v1/ledgers", OWNER).await.expect_json(200)["items"][0]["id"]
+        .as_str()
+        .expect("the personal ledger's id")
+        .to_owned();
+    let own = app
+        .create_expense(OWNER, &expense_body("4.00", "EUR", "2026-11-03"))
+        .await;
+    let own_path = format!("/v1/ledgers/{personal}/expenses/{}", id_of(&own));
+    assert_eq!(app.get(&own_path, OWNER).await.expect_json(200), own);
+    let before = command_calls(&redis.url).await;
+    for _ in 0..10 {
+        assert_eq!(app.get(&own_path, OWNER).await.expect_json(200), own);
+    }
+    let used = delta(&before, &command_calls(&redis.url).await);
+    assert_eq!(used, [("mget".to_owned(), 20)].into_iter().collect());
+
+    // Behind the server's back, EDITOR stops being a member: the cached
+    // membership still serves, also after a data write by the owner.
+    let url = app.database_url().expect("MariaDB");
+    let mut conn = mysql_async::Conn::from_url(url)
+        .await
+        .expect("a connection");
+    conn.exec_drop(
+        "DELETE FROM ledger_members WHERE ledger_id = ? AND user_id = ?",
+        (ledger.as_str(), EDITOR),
+    )
+    .await
+    .expect("the member row deleted");
+    conn.disconnect().await.expect("disconnected");
+    app.post_json(
+        &format!("{base}/expenses"),
+        OWNER,
+        &expense_body("5.00", "EUR", "2026-11-04"),
+    )
+    .await
+    .expect_json(201);
+    let page = app
+        .get(&format!("{base}/expenses"), EDITOR)
+        .await
+        .expect_json(200);
+    assert_eq!(
+        page["items"].as_array().map(Vec::len),
+        Some(2),
+        "a new body, computed under the cached membership"
+    );
+    // A change of members (another member's role) moves the members'
+    // generation: the database is asked again, and says no.
+    app.patch(
+        &format!("{base}/members/{VIEWER}"),
+        OWNER,
+        &json!({"role": "editor"}),
+        None,
+    )
+    .await
+    .expect_json(200);
+    app.get(&path, EDITOR).await.problem(404);
+    app.get(&format!("{base}/expenses"), EDITOR)
+        .await
+        .problem(404);
+    assert_eq!(app.get(&path, VIEWER).await.expect_json(200), made);
+}

@@ -544,3 +544,41 @@ async fn writes_racing_a_ledger_s_deletion_end_with_it() {
         .await
         .problem(404);
 }
+
+/// A read in a ledger answers the ledger's 404 before its own 400 or 404,
+/// however its membership was learnt (the cache or the database), on both
+/// backends.
+async fn reads_check_the_ledger_first(app: &TestApp) {
+    let (_, base) = pair(app, "Order").await;
+    let bad_query = format!("{base}/expenses?limit=0");
+    let no_such = format!("{base}/expenses/0190aaaa-0000-7000-8000-000000000000");
+    let malformed = format!("{base}/categories/not-an-id");
+    let bad_month = format!("{base}/budgets?month=2026-13");
+    for _ in 0..2 {
+        // Twice: the second time from a warm cache.
+        app.get(&bad_query, EDITOR).await.problem(400);
+        app.get(&no_such, EDITOR).await.problem(404);
+        app.get(&malformed, EDITOR).await.problem(404);
+        app.get(&bad_month, EDITOR).await.problem(400);
+        app.get(&format!("{base}/expenses"), EDITOR)
+            .await
+            .expect_json(200);
+        for path in [&bad_query, &bad_month] {
+            let refused = app.get(path, STRANGER).await.problem(404);
+            assert!(refused.get("errors").is_none(), "{path}: {refused}");
+        }
+        app.get("/v1/ledgers/not-an-id/expenses?limit=0", EDITOR)
+            .await
+            .problem(404);
+    }
+}
+
+#[tokio::test]
+async fn reads_check_the_ledger_first_on_mariadb_and_redis() {
+    reads_check_the_ledger_first(&spawn_app(AppOptions::default()).await).await;
+}
+
+#[tokio::test]
+async fn reads_check_the_ledger_first_on_sqlite() {
+    reads_check_the_ledger_first(&spawn_app(AppOptions::default().sqlite()).await).await;
+}

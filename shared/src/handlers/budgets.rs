@@ -34,7 +34,7 @@ pub async fn put(
     };
     let stored = app
         .store
-        .put_budget(&here.actor, &budget)
+        .put_budget(here.actor(app).await?, &budget)
         .await?
         .ok_or(ApiError::NotFound)?;
     invalidate(app, here).await;
@@ -45,7 +45,7 @@ pub async fn delete(app: &App, here: &InLedger, category_id: Option<&Id>) -> Han
     let category_id = existing(category_id)?;
     if !app
         .store
-        .delete_budget(&here.actor, category_id.as_str())
+        .delete_budget(here.actor(app).await?, category_id.as_str())
         .await?
     {
         return Err(ApiError::NotFound);
@@ -74,7 +74,10 @@ pub async fn list(app: &App, here: &InLedger, request: Request<Bytes>) -> Handle
         &format!("budgets:{}", month.format()),
         || async {
             let (first, last) = month.bounds();
-            let statuses = app.store.budget_statuses(&here.actor, first, last).await?;
+            let statuses = app
+                .store
+                .budget_statuses(here.actor(app).await?, first, last)
+                .await?;
             to_json_bytes(&BudgetMonth {
                 month: month.format(),
                 items: statuses.iter().map(BudgetStatus::view).collect(),

@@ -34,7 +34,7 @@ pub async fn create(app: &App, here: &InLedger, request: Request<Bytes>) -> Hand
         updated_at: now,
     };
     app.store
-        .insert_category(&here.actor, &category)
+        .insert_category(here.actor(app).await?, &category)
         .await
         .map_err(name_taken)?;
     invalidate(app, here).await;
@@ -47,7 +47,7 @@ pub async fn create(app: &App, here: &InLedger, request: Request<Bytes>) -> Hand
 
 pub async fn list(app: &App, here: &InLedger) -> HandlerResult {
     let body = cached(app, here, "categories", || async {
-        let categories = app.store.list_categories(&here.actor).await?;
+        let categories = app.store.list_categories(here.actor(app).await?).await?;
         to_json_bytes(&CategoryList {
             items: categories.iter().map(Category::view).collect(),
         })
@@ -58,7 +58,7 @@ pub async fn list(app: &App, here: &InLedger) -> HandlerResult {
 
 async fn find(app: &App, here: &InLedger, id: Option<&Id>) -> Result<Category, ApiError> {
     app.store
-        .get_category(&here.actor, existing(id)?.as_str())
+        .get_category(here.actor(app).await?, existing(id)?.as_str())
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -84,7 +84,7 @@ pub async fn update(
     };
     if !app
         .store
-        .update_category(&here.actor, &updated)
+        .update_category(here.actor(app).await?, &updated)
         .await
         .map_err(name_taken)?
     {
@@ -98,7 +98,7 @@ pub async fn delete(app: &App, here: &InLedger, id: Option<&Id>) -> HandlerResul
     let id = existing(id)?;
     if !app
         .store
-        .delete_category(&here.actor, id.as_str(), now_micros())
+        .delete_category(here.actor(app).await?, id.as_str(), now_micros())
         .await?
     {
         return Err(ApiError::NotFound);

@@ -41,7 +41,7 @@ pub async fn export(app: &App, here: &InLedger, request: Request<Bytes>) -> Hand
     let nothing = query.filter.matches_nothing();
     let names: HashMap<String, String> = app
         .store
-        .list_categories(&here.actor)
+        .list_categories(here.actor(app).await?)
         .await?
         .into_iter()
         .map(|c| (c.id, c.name))
@@ -53,7 +53,9 @@ pub async fn export(app: &App, here: &InLedger, request: Request<Bytes>) -> Hand
         let mut rows = if nothing {
             Vec::new()
         } else {
-            app.store.list_expenses(&here.actor, &query).await?
+            app.store
+                .list_expenses(here.actor(app).await?, &query)
+                .await?
         };
         let more = rows.len() > query.limit;
         rows.truncate(query.limit);
@@ -174,12 +176,17 @@ pub async fn import(
             version: 1,
             created_at: now,
             updated_at: now,
-            created_by: here.actor.user.as_str().to_owned(),
-            updated_by: here.actor.user.as_str().to_owned(),
+            created_by: here.user().as_str().to_owned(),
+            updated_by: here.user().as_str().to_owned(),
         })
         .collect();
     app.store
-        .import_expenses(&here.actor, &categories, &expenses, completion.as_ref())
+        .import_expenses(
+            here.actor(app).await?,
+            &categories,
+            &expenses,
+            completion.as_ref(),
+        )
         .await?;
     invalidate(app, here).await;
     Ok(Claim::mark_completed(response, claim.is_some()))

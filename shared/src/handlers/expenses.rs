@@ -44,8 +44,8 @@ pub async fn create(
         version: 1,
         created_at: now,
         updated_at: now,
-        created_by: here.actor.user.as_str().to_owned(),
-        updated_by: here.actor.user.as_str().to_owned(),
+        created_by: here.user().as_str().to_owned(),
+        updated_by: here.user().as_str().to_owned(),
     };
     let response = with_location(
         expense_response(StatusCode::CREATED, to_json_bytes(&expense.view())?, 1),
@@ -55,7 +55,7 @@ pub async fn create(
     // transaction as the expense: exactly once, even across a crash.
     let completion = claim.as_ref().map(|c| c.completion(&response));
     app.store
-        .insert_expense(&here.actor, &expense, completion.as_ref())
+        .insert_expense(here.actor(app).await?, &expense, completion.as_ref())
         .await?;
     invalidate(app, here).await;
     Ok(Claim::mark_completed(response, claim.is_some()))
@@ -66,7 +66,7 @@ pub async fn get(app: &App, here: &InLedger, id: Option<&Id>) -> HandlerResult {
     let body = cached(app, here, &format!("expense:{id}"), || async {
         let expense = app
             .store
-            .get_expense(&here.actor, id.as_str())
+            .get_expense(here.actor(app).await?, id.as_str())
             .await?
             .ok_or(ApiError::NotFound)?;
         to_json_bytes(&expense.view())
@@ -108,7 +108,10 @@ pub async fn list(app: &App, here: &InLedger, request: Request<Bytes>) -> Handle
         here,
         &format!("list:{}", query.cache_key()),
         || async {
-            let mut rows = app.store.list_expenses(&here.actor, &query).await?;
+            let mut rows = app
+                .store
+                .list_expenses(here.actor(app).await?, &query)
+                .await?;
             let more = rows.len() > query.limit;
             rows.truncate(query.limit);
             let next_cursor = more
@@ -134,7 +137,7 @@ async fn current_if_match(
 ) -> Result<Expense, ApiError> {
     let current = app
         .store
-        .get_expense(&here.actor, id)
+        .get_expense(here.actor(app).await?, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     if !if_match.allows(&current.etag()) {
@@ -159,12 +162,12 @@ pub async fn update(
             fields,
             version: current.version + 1,
             updated_at: now_micros().max(current.updated_at),
-            updated_by: here.actor.user.as_str().to_owned(),
+            updated_by: here.user().as_str().to_owned(),
             ..current.clone()
         };
         match app
             .store
-            .update_expense(&here.actor, &current, &updated)
+            .update_expense(here.actor(app).await?, &current, &updated)
             .await?
         {
             WriteOutcome::Done => {
@@ -203,7 +206,7 @@ pub async fn delete(
     };
     match app
         .store
-        .delete_expense(&here.actor, id, expected_version)
+        .delete_expense(here.actor(app).await?, id, expected_version)
         .await?
     {
         WriteOutcome::Done => {

@@ -48,6 +48,16 @@ pub async fn access(app: &App, user: &UserId, ledger_id: Option<&Id>) -> Result<
     }
 }
 
+/// After a change of the ledger's members (or its deletion), before it
+/// answers: no membership cached before it is read again, so a removed
+/// member's next read is a 404 (unless Redis fails here: then within the
+/// cache's TTL, as API.md allows).
+async fn members_changed(app: &App, access: &Access) {
+    if let Some(cache) = &app.cache {
+        cache.invalidate_members(&access.ledger.id).await;
+    }
+}
+
 /// What a checked change came to, as the client hears it.
 fn checked<T>(outcome: Checked<T>) -> Result<T, ApiError> {
     match outcome {
@@ -136,6 +146,7 @@ pub async fn delete(app: &App, user: &UserId, access: &Access) -> HandlerResult 
             .delete_ledger(user, &access.ledger.id, now_micros())
             .await?,
     )?;
+    members_changed(app, access).await;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 
@@ -171,6 +182,7 @@ pub async fn update_member(
             .set_role(user, &access.ledger.id, member, role)
             .await?,
     )?;
+    members_changed(app, access).await;
     json(StatusCode::OK, &member.view())
 }
 
@@ -189,6 +201,7 @@ pub async fn remove_member(
             .remove_member(user, &access.ledger.id, member)
             .await?,
     )?;
+    members_changed(app, access).await;
     Ok(empty(StatusCode::NO_CONTENT))
 }
 

@@ -11,6 +11,7 @@ pub(crate) mod ops;
 mod reports;
 
 use std::future::Future;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, StatusCode};
@@ -36,37 +37,171 @@ pub async fn public(app: &App, operation: Operation) -> HandlerResult {
 
 /// Where a request acts: who, in which ledger, and the path its links keep.
 pub struct InLedger {
-    pub actor: Actor,
+    user: UserId,
     /// What `Location` and `Link` start with: `/v1` on the personal
     /// ledger's own routes, `/v1/ledgers/{id}` under a ledger.
     base: String,
+    /// The caller's standing in the ledger, once known: at once on the
+    /// personal ledger's own routes and for every change (resolved from
+    /// the database at dispatch); for a read under `/v1/ledgers/{id}`, by
+    /// the cache lookup that also fetches the body ([`cached`]), or from
+    /// the database by the first call that needs it.
+    /// `None`: the caller is no member of it (404).
+    standing: OnceLock<Option<Actor>>,
+    /// The ledger a read's standing is still to be resolved in.
+    pending: Option<Id>,
 }
 
 impl InLedger {
+    fn resolved(user: &UserId, base: String, actor: Actor) -> InLedger {
+        InLedger {
+            user: user.clone(),
+            base,
+            standing: OnceLock::from(Some(actor)),
+            pending: None,
+        }
+    }
+
     /// The caller's personal ledger, through the routes without a ledger.
     fn personal(user: &UserId) -> InLedger {
-        InLedger {
-            actor: Actor::personal(user),
-            base: "/v1".to_owned(),
-        }
+        InLedger::resolved(user, "/v1".to_owned(), Actor::personal(user))
     }
 
     /// A ledger the caller is a member of, through its own routes.
     fn of(user: &UserId, access: &ledgers::Access) -> InLedger {
         let ledger = &access.ledger;
+        InLedger::resolved(
+            user,
+            format!("/v1/ledgers/{}", ledger.id),
+            actor_in(user, ledger.id.as_str(), &ledger.key, ledger.personal),
+        )
+    }
+
+    /// A read in the ledger `raw` names, the caller's membership still to
+    /// be resolved (any member may read).
+    fn reading(user: &UserId, raw: &str) -> InLedger {
+        let pending = Id::parse(raw);
         InLedger {
-            actor: Actor {
-                user: user.clone(),
-                key: ledger.key.clone(),
-                shared_ledger: (!ledger.personal).then(|| ledger.id.clone()),
+            user: user.clone(),
+            base: format!("/v1/ledgers/{raw}"),
+            // No id this server could have made: no such ledger.
+            standing: match pending {
+                Some(_) => OnceLock::new(),
+                None => OnceLock::from(None),
             },
-            base: format!("/v1/ledgers/{}", ledger.id),
+            pending,
+        }
+    }
+
+    /// Who is asking.
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    /// Who acts in which ledger: 404 if the caller is no member. Read
+    /// from the database on the first call when the cache has not told.
+    pub async fn actor(&self, app: &App) -> Result<&Actor, ApiError> {
+        if self.standing.get().is_none() {
+            let standing = match &self.pending {
+                None => None,
+                Some(id) => match ledgers::access(app, &self.user, Some(id)).await {
+                    Ok(access) => Some(actor_in(
+                        &self.user,
+                        id.as_str(),
+                        &access.ledger.key,
+                        access.ledger.personal,
+                    )),
+                    Err(ApiError::NotFound) => None,
+                    Err(other) => return Err(other),
+                },
+            };
+            let _ = self.standing.set(standing);
+        }
+        match self.standing.get() {
+            Some(Some(actor)) => Ok(actor),
+            Some(None) => Err(ApiError::NotFound),
+            None => Err(ApiError::Internal("standing unset".into())),
+        }
+    }
+
+    /// The ledger whose membership is still to be resolved, if any.
+    fn unresolved(&self) -> Option<&Id> {
+        self.pending
+            .as_ref()
+            .filter(|_| self.standing.get().is_none())
+    }
+
+    /// Resolves the caller's standing in the ledger `id` in the cache
+    /// lookup of the entry `name`: one MGET in the namespace of `id`, which
+    /// is where a shared ledger's entries are (its key is its id). Answers
+    /// the entry's lookup, or `None` when Redis failed.
+    async fn resolve_with(
+        &self,
+        app: &App,
+        cache: &crate::cache::Cache,
+        id: &Id,
+        name: &str,
+    ) -> Result<Option<Lookup>, ApiError> {
+        let user = self.user.as_str();
+        let Some((entry, member)) = cache.lookup_with_member(id.as_str(), user, name).await else {
+            self.actor(app).await?;
+            return Ok(None);
+        };
+        let actor = match member
+            .hit
+            .as_deref()
+            .and_then(|hit| standing_of(hit, &self.user, id))
+        {
+            Some(actor) => {
+                let _ = self.standing.set(Some(actor));
+                self.actor(app).await?
+            }
+            None => {
+                let actor = self.actor(app).await?;
+                cache
+                    .put_member(&member.generation, user, &standing_entry(actor))
+                    .await;
+                actor
+            }
+        };
+        if actor.key == id.as_str() {
+            Ok(Some(entry))
+        } else {
+            // A personal ledger through its id: its entries are under its
+            // owner's `sub`, a second round trip.
+            Ok(cache.lookup(&actor.key, name).await)
         }
     }
 
     /// `rest` (e.g. `/expenses/{id}`) in the path shape of the request.
     pub fn link(&self, rest: &str) -> String {
         format!("{}{rest}", self.base)
+    }
+}
+
+/// A cached membership: that the caller is a member (only members are
+/// cached; any member may read) and where the ledger's rows are filed.
+fn standing_entry(actor: &Actor) -> String {
+    match &actor.shared_ledger {
+        Some(_) => "shared".to_owned(),
+        None => format!("personal:{}", actor.key),
+    }
+}
+
+fn standing_of(entry: &str, user: &UserId, id: &Id) -> Option<Actor> {
+    match entry.split_once(':') {
+        None if entry == "shared" => Some(actor_in(user, id.as_str(), id.as_str(), false)),
+        Some(("personal", key)) => Some(actor_in(user, id.as_str(), key, true)),
+        _ => None,
+    }
+}
+
+/// `user` acting in the ledger `id` whose rows are filed under `key`.
+fn actor_in(user: &UserId, id: &str, key: &str, personal: bool) -> Actor {
+    Actor {
+        user: user.clone(),
+        key: key.to_owned(),
+        shared_ledger: (!personal).then(|| id.to_owned()),
     }
 }
 
@@ -79,27 +214,32 @@ pub async fn authenticated(
     request: Request<Bytes>,
 ) -> HandlerResult {
     // Under /v1/ledgers/{ledger_id}, the caller's membership and role are
-    // resolved once, here, before the handler (and before the request
-    // itself is checked: 404, then 403, then the request).
-    let access = match ledger {
-        Some(raw) => Some(ledgers::access(app, user, Id::parse(&raw).as_ref()).await?),
-        None => None,
+    // resolved once, before the request itself is checked: 404, then 403,
+    // then the request. A change resolves them here, from the database; a
+    // read of the ledger's data may learn them from the cache, in the
+    // lookup that fetches its body, and is held to them below.
+    let reads = operation.route().method == http::Method::GET;
+    let on_data = operation.route().ledger_path.is_some();
+    let access = match &ledger {
+        Some(raw) if !(on_data && reads) => {
+            Some(ledgers::access(app, user, Id::parse(raw).as_ref()).await?)
+        }
+        _ => None,
     };
     let access = access.as_ref();
-    let in_ledger = || -> Result<InLedger, ApiError> {
-        match access {
-            None => Ok(InLedger::personal(user)),
-            Some(access) => {
-                // Any member reads; writing takes an editor.
-                let needed = if operation.route().method == http::Method::GET {
-                    Role::Viewer
-                } else {
-                    Role::Editor
-                };
-                access.require(needed)?;
-                Ok(InLedger::of(user, access))
-            }
+    let here = match (on_data, &ledger, access) {
+        (false, _, _) => None,
+        (true, None, _) => Some(InLedger::personal(user)),
+        (true, Some(raw), None) => Some(InLedger::reading(user, raw)),
+        (true, Some(_), Some(access)) => {
+            // Any member reads; writing takes an editor.
+            access.require(Role::Editor)?;
+            Some(InLedger::of(user, access))
         }
+    };
+    let in_ledger = || {
+        here.as_ref()
+            .ok_or_else(|| ApiError::Internal(format!("{operation:?} is not on a ledger's data")))
     };
     let ledger =
         || access.ok_or_else(|| ApiError::Internal(format!("{operation:?} has no ledger")));
@@ -109,41 +249,41 @@ pub async fn authenticated(
     let parsed = params.first().and_then(|raw| Id::parse(raw));
     let id = parsed.as_ref();
     let first = params.first().map(String::as_str);
-    match operation {
+    let answer = match operation {
         Operation::CreateExpense => {
             let here = in_ledger()?;
-            idempotency::run(app, &here.actor, request, |request, claim| {
-                expenses::create(app, &here, request, claim)
+            idempotency::run(app, here.actor(app).await?, request, |request, claim| {
+                expenses::create(app, here, request, claim)
             })
             .await
         }
         Operation::ImportExpenses => {
             let here = in_ledger()?;
-            idempotency::run(app, &here.actor, request, |request, claim| {
-                csv::import(app, &here, request, claim)
+            idempotency::run(app, here.actor(app).await?, request, |request, claim| {
+                csv::import(app, here, request, claim)
             })
             .await
         }
-        Operation::ListExpenses => expenses::list(app, &in_ledger()?, request).await,
-        Operation::GetExpense => expenses::get(app, &in_ledger()?, id).await,
-        Operation::UpdateExpense => expenses::update(app, &in_ledger()?, id, request).await,
-        Operation::DeleteExpense => expenses::delete(app, &in_ledger()?, id, request).await,
-        Operation::ExportExpenses => csv::export(app, &in_ledger()?, request).await,
+        Operation::ListExpenses => expenses::list(app, in_ledger()?, request).await,
+        Operation::GetExpense => expenses::get(app, in_ledger()?, id).await,
+        Operation::UpdateExpense => expenses::update(app, in_ledger()?, id, request).await,
+        Operation::DeleteExpense => expenses::delete(app, in_ledger()?, id, request).await,
+        Operation::ExportExpenses => csv::export(app, in_ledger()?, request).await,
         Operation::CreateCategory => {
             let here = in_ledger()?;
-            idempotency::run(app, &here.actor, request, |request, _claim| {
-                categories::create(app, &here, request)
+            idempotency::run(app, here.actor(app).await?, request, |request, _claim| {
+                categories::create(app, here, request)
             })
             .await
         }
-        Operation::ListCategories => categories::list(app, &in_ledger()?).await,
-        Operation::GetCategory => categories::get(app, &in_ledger()?, id).await,
-        Operation::UpdateCategory => categories::update(app, &in_ledger()?, id, request).await,
-        Operation::DeleteCategory => categories::delete(app, &in_ledger()?, id).await,
-        Operation::PutBudget => budgets::put(app, &in_ledger()?, id, request).await,
-        Operation::DeleteBudget => budgets::delete(app, &in_ledger()?, id).await,
-        Operation::ListBudgets => budgets::list(app, &in_ledger()?, request).await,
-        Operation::SummaryReport => reports::summary(app, &in_ledger()?, request).await,
+        Operation::ListCategories => categories::list(app, in_ledger()?).await,
+        Operation::GetCategory => categories::get(app, in_ledger()?, id).await,
+        Operation::UpdateCategory => categories::update(app, in_ledger()?, id, request).await,
+        Operation::DeleteCategory => categories::delete(app, in_ledger()?, id).await,
+        Operation::PutBudget => budgets::put(app, in_ledger()?, id, request).await,
+        Operation::DeleteBudget => budgets::delete(app, in_ledger()?, id).await,
+        Operation::ListBudgets => budgets::list(app, in_ledger()?, request).await,
+        Operation::SummaryReport => reports::summary(app, in_ledger()?, request).await,
         Operation::CreateLedger => {
             idempotency::run(app, &Actor::personal(user), request, |request, claim| {
                 ledgers::create(app, user, request, claim)
@@ -165,19 +305,28 @@ pub async fn authenticated(
             let access = ledger()?;
             // The role before the request (and its key) is looked at.
             access.require(Role::Owner)?;
-            idempotency::run(
-                app,
-                &InLedger::of(user, access).actor,
-                request,
-                |request, _claim| ledgers::create_invitation(app, user, access, request),
-            )
+            let owner = actor_in(
+                user,
+                &access.ledger.id,
+                &access.ledger.key,
+                access.ledger.personal,
+            );
+            idempotency::run(app, &owner, request, |request, _claim| {
+                ledgers::create_invitation(app, user, access, request)
+            })
             .await
         }
         Operation::ListInvitations => ledgers::invitations(app, ledger()?).await,
         Operation::RevokeInvitation => ledgers::revoke_invitation(app, user, ledger()?, id).await,
         Operation::AcceptInvitation => ledgers::accept(app, user, request).await,
         Operation::Health | Operation::OpenApi => public(app, operation).await,
+    };
+    // A read in a ledger may have answered before it needed the caller's
+    // membership (its own 400 or 404): the ledger's 404 comes first.
+    if let Some(here) = &here {
+        here.actor(app).await?;
     }
+    answer
 }
 
 /// A member's user id from the path: percent-decoded (a `sub` may hold
@@ -244,9 +393,14 @@ where
     Fut: Future<Output = Result<Bytes, ApiError>>,
 {
     let Some(cache) = &app.cache else {
+        here.actor(app).await?;
         return compute().await;
     };
-    let Some(Lookup { generation, hit }) = cache.lookup(&here.actor.key, key).await else {
+    let lookup = match here.unresolved() {
+        Some(ledger_id) => here.resolve_with(app, cache, ledger_id, key).await?,
+        None => cache.lookup(&here.actor(app).await?.key, key).await,
+    };
+    let Some(Lookup { generation, hit }) = lookup else {
         return compute().await;
     };
     if let Some(hit) = hit {
@@ -267,7 +421,9 @@ where
 /// stop being read, by every member.
 pub async fn invalidate(app: &App, here: &InLedger) {
     if let Some(cache) = &app.cache {
-        cache.invalidate(&here.actor.key).await;
+        if let Ok(actor) = here.actor(app).await {
+            cache.invalidate(&actor.key).await;
+        }
     }
 }
 

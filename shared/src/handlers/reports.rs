@@ -12,7 +12,10 @@ use crate::http::request::query_pairs;
 pub async fn summary(app: &App, here: &InLedger, request: Request<Bytes>) -> HandlerResult {
     let summary = SummaryRequest::parse(&query_pairs(&request)).map_err(bad_query)?;
     let body = cached(app, here, &summary.cache_key(), || async {
-        let groups = app.store.summary(&here.actor, &summary.query).await?;
+        let groups = app
+            .store
+            .summary(here.actor(app).await?, &summary.query)
+            .await?;
         to_json_bytes(&summary_view(&summary, groups))
     })
     .await?;

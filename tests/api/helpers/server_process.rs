@@ -284,6 +284,12 @@ pub fn http_client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// The MariaDB database the server uses (`None` on SQLite), for tests
+    /// that change rows behind its back.
+    pub fn database_url(&self) -> Option<&str> {
+        self._db.as_ref().map(|db| db.url.as_str())
+    }
+
     /// Sends SIGTERM to the server process.
     pub fn terminate(&self) {
         let status = std::process::Command::new("kill")
