@@ -20,6 +20,7 @@ mod isolation;
 mod lambda_events;
 mod lambda_runtime;
 mod ledger_data;
+mod ledger_migration;
 mod ledger_store;
 mod ledgers;
 mod list;
