@@ -1,4 +1,5 @@
-//! `Idempotency-Key` on `POST /v1/expenses` and `POST /v1/expenses/import`:
+//! `Idempotency-Key` on `POST /v1/expenses`, `POST /v1/expenses/import` and
+//! the other creating POSTs:
 //! replays, a different body, concurrent duplicates, keys per user, which
 //! responses are stored, and malformed keys.
 
@@ -353,4 +354,74 @@ async fn an_import_with_a_key_replays_and_imports_once() {
         .await
         .problem(422);
     assert_eq!(app.list_all(USER, &[]).await.len(), 2);
+}
+
+/// The other creating POSTs (a ledger, a category, an invitation) with
+/// one key ten times at once, in the personal ledger and in a shared one:
+/// one runs (its response stored with what it created), nine replay it,
+/// and exactly one thing is created.
+#[tokio::test]
+async fn ten_concurrent_creates_with_one_key_create_exactly_one_of_anything() {
+    let app = spawn_app(AppOptions::default()).await;
+    let ledger = app
+        .post_json("/v1/ledgers", USER, &json!({"name": "Keyed"}))
+        .await
+        .expect_json(201);
+    let shared = format!("/v1/ledgers/{}", id_of(&ledger));
+    let cases = [
+        (
+            "/v1/ledgers".to_owned(),
+            json!({"name": "Once"}),
+            "/v1/ledgers".to_owned(),
+        ),
+        (
+            "/v1/categories".to_owned(),
+            json!({"name": "Once"}),
+            "/v1/categories".to_owned(),
+        ),
+        (
+            format!("{shared}/categories"),
+            json!({"name": "Once"}),
+            format!("{shared}/categories"),
+        ),
+        (
+            format!("{shared}/invitations"),
+            json!({"role": "viewer"}),
+            format!("{shared}/invitations"),
+        ),
+    ];
+    for (n, (path, body, listed_at)) in cases.into_iter().enumerate() {
+        // A key of its own: the fingerprint covers the path too.
+        let key = format!("one-of-anything-{n}");
+        let before = app.get(&listed_at, USER).await.expect_json(200)["items"]
+            .as_array()
+            .map(Vec::len);
+        let requests = (0..10)
+            .map(|_| keyed(&app, &path, USER, key.as_bytes(), JSON, &body.to_string()))
+            .collect();
+        let answers = crate::ledgers::all_at_once(requests).await;
+        answers[0].expect_json(201);
+        for resp in &answers {
+            assert_eq!((resp.status, &resp.body), (201, &answers[0].body), "{path}");
+        }
+        let replayed = answers
+            .iter()
+            .filter(|r| r.header(REPLAYED) == Some("true"))
+            .count();
+        assert_eq!(replayed, 9, "{path}: one ran, nine replayed");
+        let after = app.get(&listed_at, USER).await.expect_json(200)["items"]
+            .as_array()
+            .map(Vec::len);
+        assert_eq!(after, before.map(|n| n + 1), "{path}: exactly one created");
+        let again = send(keyed(
+            &app,
+            &path,
+            USER,
+            key.as_bytes(),
+            JSON,
+            &body.to_string(),
+        ))
+        .await;
+        assert_replay_of(&again, &answers[0]);
+    }
 }

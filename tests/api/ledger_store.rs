@@ -87,7 +87,7 @@ async fn invite(store: &DynStore, by: &UserId, ledger: &Ledger, role: Role) -> S
     let (invitation, code) = invitation(ledger, role, 7 * DAY);
     assert_eq!(
         store
-            .create_invitation(by, &invitation, &code_hash(&code))
+            .create_invitation(by, &invitation, &code_hash(&code), None)
             .await
             .unwrap(),
         Checked::Done(())
@@ -116,7 +116,7 @@ async fn contract(store: DynStore) {
 
     // A shared ledger, its owner, and what a non-member sees.
     let flat = shared_ledger("flat");
-    store.create_ledger(&alice, &flat).await.unwrap();
+    store.create_ledger(&alice, &flat, None).await.unwrap();
     assert_eq!(role_of(&store, &alice, &flat).await, Some(Role::Owner));
     assert_eq!(role_of(&store, &bob, &flat).await, None);
     assert_eq!(
@@ -207,7 +207,7 @@ async fn contract(store: DynStore) {
     );
     let (expiring, expired) = invitation(&flat, Role::Viewer, 1);
     store
-        .create_invitation(&alice, &expiring, &code_hash(&expired))
+        .create_invitation(&alice, &expiring, &code_hash(&expired), None)
         .await
         .unwrap();
     for code in [revoked, expired, new_invitation_code()] {
@@ -222,7 +222,7 @@ async fn contract(store: DynStore) {
     let (not_owner, _) = invitation(&flat, Role::Viewer, DAY);
     assert_eq!(
         store
-            .create_invitation(&carol, &not_owner, &code_hash("x"))
+            .create_invitation(&carol, &not_owner, &code_hash("x"), None)
             .await
             .unwrap(),
         Checked::Forbidden
@@ -409,7 +409,7 @@ async fn races(store: DynStore) {
     // Of many users accepting one code, exactly one joins.
     let owner = user("owner");
     let ledger = shared_ledger("race");
-    store.create_ledger(&owner, &ledger).await.unwrap();
+    store.create_ledger(&owner, &ledger, None).await.unwrap();
     let code = invite(&store, &owner, &ledger, Role::Viewer).await;
     let accepts: Vec<_> = (0..16)
         .map(|i| {
@@ -457,7 +457,7 @@ async fn races(store: DynStore) {
     // Two owners demoting each other at once leave one owner.
     let (gina, hal) = (user("gina"), user("hal"));
     let pair = shared_ledger("pair");
-    store.create_ledger(&gina, &pair).await.unwrap();
+    store.create_ledger(&gina, &pair, None).await.unwrap();
     let code = invite(&store, &gina, &pair, Role::Editor).await;
     store
         .accept_invitation(&hal, &code_hash(&code), now_micros())
@@ -501,7 +501,7 @@ async fn purge(store: DynStore) {
     let gone = shared_ledger("gone");
     let kept = shared_ledger("kept");
     for ledger in [&gone, &kept] {
-        store.create_ledger(&owner, ledger).await.unwrap();
+        store.create_ledger(&owner, ledger, None).await.unwrap();
         let key = in_ledger(&owner, ledger);
         let now = now_micros();
         let category = Category {
@@ -511,7 +511,7 @@ async fn purge(store: DynStore) {
             created_at: now,
             updated_at: now,
         };
-        store.insert_category(&key, &category).await.unwrap();
+        store.insert_category(&key, &category, None).await.unwrap();
         // More than one batch of rows, tags and rollups included.
         let expenses: Vec<Expense> = (0..1200)
             .map(|i| Expense {
@@ -633,7 +633,7 @@ async fn writers(store: DynStore) {
     use shared::store::StoreError;
     let (owner, viewer, gone) = (user("w-owner"), user("w-viewer"), user("w-gone"));
     let ledger = shared_ledger("checked");
-    store.create_ledger(&owner, &ledger).await.unwrap();
+    store.create_ledger(&owner, &ledger, None).await.unwrap();
     for (who, role) in [(&viewer, Role::Viewer), (&gone, Role::Editor)] {
         let code = invite(&store, &owner, &ledger, role).await;
         store
@@ -650,7 +650,7 @@ async fn writers(store: DynStore) {
         updated_at: now,
     };
     store
-        .insert_category(&in_ledger(&owner, &ledger), &category)
+        .insert_category(&in_ledger(&owner, &ledger), &category, None)
         .await
         .unwrap();
     store
@@ -687,7 +687,10 @@ async fn writers(store: DynStore) {
         async move {
             [
                 store.insert_expense(&actor, &expense, None).await.err(),
-                store.insert_category(&actor, &new_category).await.err(),
+                store
+                    .insert_category(&actor, &new_category, None)
+                    .await
+                    .err(),
                 store.delete_budget(&actor, &kept).await.err(),
                 store
                     .delete_category(&actor, &kept, now_micros())

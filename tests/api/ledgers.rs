@@ -533,3 +533,193 @@ pub async fn all_at_once(requests: Vec<reqwest::RequestBuilder>) -> Vec<Resp> {
     }
     answers
 }
+
+/// OWNER invites `user` into `ledger`, then makes them an owner too.
+async fn make_owner(app: &TestApp, ledger: &str, user: &str) {
+    let code = invite(app, OWNER, ledger, "editor").await;
+    accept(app, user, &code).await.expect_json(200);
+    app.patch(
+        &format!("/v1/ledgers/{ledger}/members/{user}"),
+        OWNER,
+        &json!({"role": "owner"}),
+        None,
+    )
+    .await
+    .expect_json(200);
+}
+
+/// Many changes of one ledger's members at once, by its owners and by
+/// members leaving: 20 accepts of 20 codes, then removals, departures,
+/// role changes, revokes and two owners demoting each other, all at once.
+/// No 5xx, every acknowledged change is in the final state, nothing else
+/// changed, and the ledger keeps an owner.
+#[tokio::test]
+async fn concurrent_member_changes_all_land_and_keep_an_owner() {
+    const SECOND: &str = "second-owner";
+    const THIRD: &str = "third-owner";
+    let app = spawn_app(AppOptions::default()).await;
+    let ledger = id_of(&create_ledger(&app, OWNER, "Crowded").await);
+    let base = format!("/v1/ledgers/{ledger}");
+    for user in [SECOND, THIRD] {
+        make_owner(&app, &ledger, user).await;
+    }
+    let members: Vec<String> = (0..20).map(|i| format!("crowd-{i:02}")).collect();
+    let mut codes = Vec::new();
+    for _ in &members {
+        codes.push(invite(&app, OWNER, &ledger, "editor").await);
+    }
+    let accepts = members
+        .iter()
+        .zip(&codes)
+        .map(|(user, code)| {
+            app.authed(Method::POST, "/v1/invitations/accept", user)
+                .header("content-type", "application/json")
+                .body(json!({"code": code}).to_string())
+        })
+        .collect();
+    for answer in all_at_once(accepts).await {
+        answer.expect_json(200);
+    }
+    let unused: Vec<String> = {
+        let mut ids = Vec::new();
+        for _ in 0..10 {
+            let made = app
+                .post_json(
+                    &format!("{base}/invitations"),
+                    OWNER,
+                    &json!({"role": "viewer"}),
+                )
+                .await
+                .expect_json(201);
+            ids.push(id_of(&made));
+        }
+        ids
+    };
+
+    let mut changes = Vec::new();
+    let member_path = |user: &str| format!("{base}/members/{user}");
+    for user in &members[0..8] {
+        changes.push(app.authed(Method::DELETE, &member_path(user), OWNER));
+    }
+    for user in &members[8..14] {
+        changes.push(app.authed(Method::DELETE, &member_path(user), user));
+    }
+    for user in &members[14..20] {
+        changes.push(
+            app.authed(Method::PATCH, &member_path(user), OWNER)
+                .header("content-type", "application/json")
+                .body(json!({"role": "viewer"}).to_string()),
+        );
+    }
+    for id in &unused {
+        changes.push(app.authed(Method::DELETE, &format!("{base}/invitations/{id}"), OWNER));
+    }
+    for (by, other) in [(SECOND, THIRD), (THIRD, SECOND)] {
+        changes.push(
+            app.authed(Method::PATCH, &member_path(other), by)
+                .header("content-type", "application/json")
+                .body(json!({"role": "editor"}).to_string()),
+        );
+    }
+    let answers: Vec<u16> = all_at_once(changes)
+        .await
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    let (removals, rest) = answers.split_at(14);
+    let (roles, rest) = rest.split_at(6);
+    let (revokes, demotions) = rest.split_at(10);
+    assert!(removals.iter().all(|s| *s == 204), "{removals:?}");
+    assert!(roles.iter().all(|s| *s == 200), "{roles:?}");
+    assert!(revokes.iter().all(|s| *s == 204), "{revokes:?}");
+    // The owners demoting each other: the first to commit wins; the other
+    // is then an editor (403) or would leave no owner (409).
+    assert_eq!(
+        demotions.iter().filter(|s| **s == 200).count(),
+        1,
+        "{demotions:?}"
+    );
+    assert!(
+        demotions.iter().all(|s| [200, 403, 409].contains(s)),
+        "{demotions:?}"
+    );
+
+    let listed = app
+        .get(&format!("{base}/members"), OWNER)
+        .await
+        .expect_json(200);
+    let roles: std::collections::BTreeMap<String, String> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (str_of(m, "user_id"), str_of(m, "role")))
+        .collect();
+    let mut expected: std::collections::BTreeMap<String, String> = members[14..20]
+        .iter()
+        .map(|u| (u.clone(), "viewer".to_owned()))
+        .collect();
+    let (won, lost) = if demotions[0] == 200 {
+        (SECOND, THIRD)
+    } else {
+        (THIRD, SECOND)
+    };
+    expected.insert(OWNER.to_owned(), "owner".to_owned());
+    expected.insert(won.to_owned(), "owner".to_owned());
+    expected.insert(lost.to_owned(), "editor".to_owned());
+    assert_eq!(roles, expected);
+    let pending = app
+        .get(&format!("{base}/invitations"), OWNER)
+        .await
+        .expect_json(200);
+    assert_eq!(pending["items"], json!([]), "every revoke landed");
+    for user in &members[0..14] {
+        app.get(&base, user).await.problem(404);
+    }
+}
+
+/// Ledgers deleted at once: 12 owners each deleting their own, and one
+/// ledger deleted by its two owners at once (one 204, then 404).
+#[tokio::test]
+async fn concurrent_deletes_of_ledgers_each_end_once() {
+    let app = spawn_app(AppOptions::default()).await;
+    let owners: Vec<String> = (0..12).map(|i| format!("deleter-{i}")).collect();
+    let mut ledgers = Vec::new();
+    for owner in &owners {
+        ledgers.push(id_of(&create_ledger(&app, owner, "Doomed").await));
+    }
+    let shared = id_of(&create_ledger(&app, OWNER, "Twice").await);
+    make_owner(&app, &shared, EDITOR).await;
+    let mut deletes: Vec<_> = owners
+        .iter()
+        .zip(&ledgers)
+        .map(|(owner, id)| app.authed(Method::DELETE, &format!("/v1/ledgers/{id}"), owner))
+        .collect();
+    for user in [OWNER, EDITOR] {
+        deletes.push(app.authed(Method::DELETE, &format!("/v1/ledgers/{shared}"), user));
+    }
+    let answers: Vec<u16> = all_at_once(deletes)
+        .await
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert!(answers[..12].iter().all(|s| *s == 204), "{answers:?}");
+    let mut twice = answers[12..].to_vec();
+    twice.sort();
+    assert_eq!(twice, vec![204, 404]);
+    for (owner, id) in owners.iter().zip(&ledgers) {
+        app.get(&format!("/v1/ledgers/{id}"), owner)
+            .await
+            .problem(404);
+        let left = app.get("/v1/ledgers", owner).await.expect_json(200);
+        assert_eq!(
+            left["items"].as_array().unwrap().len(),
+            1,
+            "the personal one"
+        );
+    }
+    for user in [OWNER, EDITOR] {
+        app.get(&format!("/v1/ledgers/{shared}"), user)
+            .await
+            .problem(404);
+    }
+}

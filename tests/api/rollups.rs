@@ -349,7 +349,7 @@ async fn random_write(store: &SqlStore, rng: &mut StdRng, user: &Actor, alone: b
         85..=89 => {
             let name = format!("C{}", rng.random_range(0..6));
             // A taken name is a conflict, which is fine here.
-            let _ = store.insert_category(user, &category(&name)).await;
+            let _ = store.insert_category(user, &category(&name), None).await;
         }
         90..=94 if !categories.is_empty() => {
             let id = &categories[rng.random_range(0..categories.len())];

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::{Request, StatusCode};
 
+use super::idempotency::Claim;
 use super::{
     cached, empty, existing, invalidate, json, json_body, json_bytes, to_json_bytes, with_location,
     HandlerResult, InLedger, JSON, MERGE_PATCH,
@@ -22,7 +23,12 @@ fn name_taken(e: StoreError) -> ApiError {
     }
 }
 
-pub async fn create(app: &App, here: &InLedger, request: Request<Bytes>) -> HandlerResult {
+pub async fn create(
+    app: &App,
+    here: &InLedger,
+    request: Request<Bytes>,
+    claim: Option<Claim>,
+) -> HandlerResult {
     let body = json_body(&request, &[JSON])?;
     let (name, color) = parse_fields(&body, None).map_err(ApiError::Invalid)?;
     let now = now_micros();
@@ -33,16 +39,18 @@ pub async fn create(app: &App, here: &InLedger, request: Request<Bytes>) -> Hand
         created_at: now,
         updated_at: now,
     };
+    let response = with_location(
+        json(StatusCode::CREATED, &category.view())?,
+        &here.link(&format!("/categories/{}", category.id)),
+    );
+    // Stored with the category: exactly once, even across a crash.
+    let completion = claim.as_ref().map(|c| c.completion(&response));
     app.store
-        .insert_category(here.actor(app).await?, &category)
+        .insert_category(here.actor(app).await?, &category, completion.as_ref())
         .await
         .map_err(name_taken)?;
     invalidate(app, here).await;
-    let response = json(StatusCode::CREATED, &category.view())?;
-    Ok(with_location(
-        response,
-        &here.link(&format!("/categories/{}", category.id)),
-    ))
+    Ok(Claim::mark_completed(response, claim.is_some()))
 }
 
 pub async fn list(app: &App, here: &InLedger) -> HandlerResult {

@@ -76,7 +76,7 @@ pub async fn create(
     app: &App,
     user: &UserId,
     request: Request<Bytes>,
-    _claim: Option<Claim>,
+    claim: Option<Claim>,
 ) -> HandlerResult {
     let body = json_body(&request, &[JSON])?;
     let (name, home_currency) = parse_ledger(&body, None).map_err(ApiError::Invalid)?;
@@ -91,12 +91,19 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    app.store.create_ledger(user, &ledger).await?;
-    let response = json(
-        StatusCode::CREATED,
-        &ledger.view(user.as_str(), Role::Owner),
-    )?;
-    Ok(with_location(response, &ledger_location(&ledger)))
+    let response = with_location(
+        json(
+            StatusCode::CREATED,
+            &ledger.view(user.as_str(), Role::Owner),
+        )?,
+        &ledger_location(&ledger),
+    );
+    // Stored with the ledger: exactly once, even across a crash.
+    let completion = claim.as_ref().map(|c| c.completion(&response));
+    app.store
+        .create_ledger(user, &ledger, completion.as_ref())
+        .await?;
+    Ok(Claim::mark_completed(response, claim.is_some()))
 }
 
 pub async fn list(app: &App, user: &UserId) -> HandlerResult {
@@ -217,6 +224,7 @@ pub async fn create_invitation(
     user: &UserId,
     access: &Access,
     request: Request<Bytes>,
+    claim: Option<Claim>,
 ) -> HandlerResult {
     access.require(Role::Owner)?;
     let body = json_body(&request, &[JSON])?;
@@ -230,12 +238,8 @@ pub async fn create_invitation(
         expires_at: now + INVITATION_LIFETIME,
     };
     let code = new_invitation_code();
-    checked(
-        app.store
-            .create_invitation(user, &invitation, &code_hash(&code))
-            .await?,
-    )?;
-    json(
+    let hash = code_hash(&code);
+    let response = json(
         StatusCode::CREATED,
         &CreatedInvitation {
             id: invitation.id.clone(),
@@ -243,7 +247,17 @@ pub async fn create_invitation(
             role,
             expires_at: format_timestamp(invitation.expires_at),
         },
-    )
+    )?;
+    // Stored with the invitation, so a retry replays this code (the one
+    // place a code is kept unhashed: with its key's response, until the
+    // key expires).
+    let completion = claim.as_ref().map(|c| c.completion(&response));
+    checked(
+        app.store
+            .create_invitation(user, &invitation, &hash, completion.as_ref())
+            .await?,
+    )?;
+    Ok(Claim::mark_completed(response, claim.is_some()))
 }
 
 pub async fn invitations(app: &App, access: &Access) -> HandlerResult {

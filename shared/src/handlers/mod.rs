@@ -271,8 +271,8 @@ pub async fn authenticated(
         Operation::ExportExpenses => csv::export(app, in_ledger()?, request).await,
         Operation::CreateCategory => {
             let here = in_ledger()?;
-            idempotency::run(app, here.actor(app).await?, request, |request, _claim| {
-                categories::create(app, here, request)
+            idempotency::run(app, here.actor(app).await?, request, |request, claim| {
+                categories::create(app, here, request, claim)
             })
             .await
         }
@@ -311,8 +311,8 @@ pub async fn authenticated(
                 &access.ledger.key,
                 access.ledger.personal,
             );
-            idempotency::run(app, &owner, request, |request, _claim| {
-                ledgers::create_invitation(app, user, access, request)
+            idempotency::run(app, &owner, request, |request, claim| {
+                ledgers::create_invitation(app, user, access, request, claim)
             })
             .await
         }

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 
 use super::backend::{Row, Tx};
 use super::sql::Dialect;
-use super::sql_store::{retrying, SqlStore};
-use super::StoreError;
+use super::sql_store::{complete, retrying, SqlStore};
+use super::{Completion, StoreError};
 use crate::domain::ledger::{Invitation, Ledger, Member, Role, PERSONAL_LEDGER_NAME};
 use crate::domain::money::Currency;
 use crate::domain::UserId;
@@ -64,7 +64,13 @@ pub trait LedgerStore {
     async fn ledgers_of(&self, user: &UserId) -> Result<Vec<(Ledger, Role)>, StoreError>;
 
     /// Stores a new shared ledger with `owner` as its owner.
-    async fn create_ledger(&self, owner: &UserId, ledger: &Ledger) -> Result<(), StoreError>;
+    /// With `completion` stored in the same transaction.
+    async fn create_ledger(
+        &self,
+        owner: &UserId,
+        ledger: &Ledger,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError>;
 
     /// Stores the ledger's new name and home currency (an owner's change).
     async fn update_ledger(
@@ -105,12 +111,14 @@ pub trait LedgerStore {
         member: &str,
     ) -> Result<Checked<()>, StoreError>;
 
-    /// Stores an invitation whose code hashes to `code_hash` (an owner's).
+    /// Stores an invitation whose code hashes to `code_hash` (an owner's),
+    /// with `completion` in the same transaction.
     async fn create_invitation(
         &self,
         user: &UserId,
         invitation: &Invitation,
         code_hash: &str,
+        completion: Option<&Completion>,
     ) -> Result<Checked<()>, StoreError>;
 
     /// The ledger's unused, unrevoked invitations that are live at `now`.
@@ -435,7 +443,12 @@ impl LedgerStore for SqlStore {
         Ok(ledgers)
     }
 
-    async fn create_ledger(&self, owner: &UserId, ledger: &Ledger) -> Result<(), StoreError> {
+    async fn create_ledger(
+        &self,
+        owner: &UserId,
+        ledger: &Ledger,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError> {
         self.bounded(retrying(|| async {
             let mut tx = self.backend().begin().await?;
             tx.exec(
@@ -457,6 +470,9 @@ impl LedgerStore for SqlStore {
                 vec![ledger.id.as_str().into(), owner.as_str().into(), ledger.created_at.into()],
             )
             .await?;
+            if let Some(completion) = completion {
+                complete(&mut *tx, completion).await?;
+            }
             tx.commit().await
         }))
         .await
@@ -618,6 +634,7 @@ impl LedgerStore for SqlStore {
         user: &UserId,
         invitation: &Invitation,
         code_hash: &str,
+        completion: Option<&Completion>,
     ) -> Result<Checked<()>, StoreError> {
         let dialect = self.backend().dialect();
         self.bounded(retrying(|| async {
@@ -640,6 +657,9 @@ impl LedgerStore for SqlStore {
                 ],
             )
             .await?;
+            if let Some(completion) = completion {
+                complete(&mut *tx, completion).await?;
+            }
             tx.commit().await?;
             Ok(Checked::Done(()))
         }))

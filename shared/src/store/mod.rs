@@ -205,8 +205,14 @@ pub trait Store: LedgerStore + Send + Sync {
 
     // Categories.
 
-    /// `Conflict` when the name is taken (ignoring case).
-    async fn insert_category(&self, actor: &Actor, category: &Category) -> Result<(), StoreError>;
+    /// `Conflict` when the name is taken (ignoring case). `completion`,
+    /// if any, is stored in the same transaction.
+    async fn insert_category(
+        &self,
+        actor: &Actor,
+        category: &Category,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError>;
 
     async fn get_category(&self, actor: &Actor, id: &str) -> Result<Option<Category>, StoreError>;
 

@@ -315,7 +315,7 @@ async fn insert_expenses(
     insert_tags(tx, key, &tags).await
 }
 
-async fn complete(tx: &mut dyn Tx, completion: &Completion) -> Result<(), StoreError> {
+pub(super) async fn complete(tx: &mut dyn Tx, completion: &Completion) -> Result<(), StoreError> {
     let headers = serde_json::to_string(&completion.response.headers)
         .map_err(|e| StoreError::Internal(e.to_string()))?;
     tx.exec(
@@ -358,18 +358,23 @@ impl SqlStore {
 
     /// One statement as a write in `actor`'s ledger; the rows it changed.
     /// In a personal ledger that is the statement alone.
+    /// With `completion`, it is stored in the same transaction.
     async fn exec_write(
         &self,
         actor: &Actor,
         statement: &str,
         params: Vec<Param>,
+        completion: Option<&Completion>,
     ) -> Result<u64, StoreError> {
-        if actor.shared_ledger.is_none() {
+        if actor.shared_ledger.is_none() && completion.is_none() {
             return self.bounded(self.backend.exec(statement, params)).await;
         }
         self.bounded(retrying(|| async {
             let mut tx = self.begin_write(actor).await?;
             let changed = tx.exec(statement, params.clone()).await?;
+            if let Some(completion) = completion {
+                complete(&mut *tx, completion).await?;
+            }
             tx.commit().await?;
             Ok(changed)
         }))
@@ -659,9 +664,14 @@ impl Store for SqlStore {
             })
     }
 
-    async fn insert_category(&self, actor: &Actor, category: &Category) -> Result<(), StoreError> {
+    async fn insert_category(
+        &self,
+        actor: &Actor,
+        category: &Category,
+        completion: Option<&Completion>,
+    ) -> Result<(), StoreError> {
         let params = category_params(actor.key.as_str(), category);
-        self.exec_write(actor, sql::INSERT_CATEGORY, params)
+        self.exec_write(actor, sql::INSERT_CATEGORY, params, completion)
             .await
             .map(|_| ())
     }
@@ -702,7 +712,10 @@ impl Store for SqlStore {
             key.into(),
             category.id.as_str().into(),
         ];
-        Ok(self.exec_write(actor, sql::UPDATE_CATEGORY, params).await? > 0)
+        Ok(self
+            .exec_write(actor, sql::UPDATE_CATEGORY, params, None)
+            .await?
+            > 0)
     }
 
     async fn delete_category(&self, actor: &Actor, id: &str, now: i64) -> Result<bool, StoreError> {
@@ -792,7 +805,10 @@ impl Store for SqlStore {
 
     async fn delete_budget(&self, actor: &Actor, category_id: &str) -> Result<bool, StoreError> {
         let params = vec![actor.key.as_str().into(), category_id.into()];
-        Ok(self.exec_write(actor, sql::DELETE_BUDGET, params).await? > 0)
+        Ok(self
+            .exec_write(actor, sql::DELETE_BUDGET, params, None)
+            .await?
+            > 0)
     }
 
     async fn budget_statuses(
