@@ -34,13 +34,14 @@ Then `redis-benchmark GET` with as many connections, and the cached GETs'
 rates as a share of it. --runs N repeats everything and prints each run (this
 machine is noisy: quote the median).
 
-scale: one user with 10,000 expenses and one with 1,000,000 (seeded in
+scale: one user with 10,000 expenses, one with 1,000,000 and a shared
+ledger with 1,000,000 read by a member under /v1/ledgers/{id} (seeded in
 SQL, MariaDB's sequence engine: 2,500 days, 10 categories and none, three
 currencies, a third tagged, 50 merchants, three budgets; then `server
 backfill`, timed, for their rollups), the release `server` without a cache; for each list filter the first page and a page
 whose cursor is halfway down, each summary `group_by` over one year, and
-the month's budgets: the median time for each user and the ratio 1M / 10k
-(or the status when it is not 200).
+the month's budgets: the median time for each and the ratios 1M / 10k and
+shared / 1M (or the status when it is not 200).
 
 Needs MariaDB and Redis (scripts/services.sh) and builds the release binary
 if missing. It prints numbers; nothing here asserts on time.
@@ -365,13 +366,25 @@ def scale(database_url, db, requests):
     import base64
     proc, port = start_server(database_url, None)
     try:
-        sizes = [("10k", 10_000), ("1M", 1_000_000)]
+        # The third: a shared ledger of 1M expenses (filed under its id),
+        # read by a member through /v1/ledgers/{id}/...
+        sizes = [("10k", 10_000), ("1M", 1_000_000), ("1M shared", 1_000_000)]
         users = {}
         for number, (name, count) in enumerate(sizes, start=1):
             started = time.perf_counter()
-            user = f"scale-{name}"
-            users[name] = (user, seed_scale(db, user, number, count))
-            print(f"seeded {count} expenses for {user} in {time.perf_counter() - started:.1f} s")
+            if name.endswith("shared"):
+                key, reader = str(uuid.uuid4()), "scale-member"
+                subprocess.run(["mariadb", "-uroot", "-h127.0.0.1", db], text=True, check=True, input=f"""
+INSERT INTO ledgers (id, ledger_key, name, home_currency, personal, created_at, updated_at)
+  VALUES ('{key}', '{key}', 'Scale', NULL, 0, 0, 0);
+INSERT INTO ledger_members (ledger_id, user_id, role, joined_at) VALUES ('{key}', '{reader}', 'editor', 0);
+""")
+                base = f"/v1/ledgers/{key}"
+            else:
+                key = reader = f"scale-{name}"
+                base = "/v1"
+            users[name] = (key, seed_scale(db, key, number, count), reader, base)
+            print(f"seeded {count} expenses for {key} in {time.perf_counter() - started:.1f} s")
         backfill(database_url)
         subprocess.run(["mariadb", "-uroot", "-h127.0.0.1", db, "-e",
                         "ANALYZE TABLE expenses, expense_tags, expense_rollups, categories, budgets"],
@@ -388,7 +401,7 @@ def scale(database_url, db, requests):
                       f"LIMIT 1 OFFSET {count // 2}")
             return base64.urlsafe_b64encode(f"e1|{out[0]}|{out[1]}".encode()).decode().rstrip("=")
 
-        def cases(user, categories):
+        def cases(user, categories, base):
             filters = [("no filter", "", ""), ("category", f"category_id={categories[0]}",
                         f"AND category_id = '{categories[0]}'"),
                        ("uncategorised", "category_id=none", "AND category_id IS NULL"),
@@ -396,18 +409,18 @@ def scale(database_url, db, requests):
                        ("tag", "tag=team", "AND tags = '[\"team\"]'"),
                        ("q (a scan)", "q=shop%207", "AND merchant_folded LIKE '%shop 7%'")]
             for label, query, where in filters:
-                yield f"list {label}, page 1", f"/v1/expenses?limit=50&{query}"
-                yield f"list {label}, halfway", f"/v1/expenses?limit=50&{query}&cursor={halfway(user, where)}"
+                yield f"list {label}, page 1", f"{base}/expenses?limit=50&{query}"
+                yield f"list {label}, halfway", f"{base}/expenses?limit=50&{query}&cursor={halfway(user, where)}"
             for group_by in ("category", "month", "tag", "merchant"):
                 yield (f"summary by {group_by}, one year",
-                       f"/v1/reports/summary?group_by={group_by}&from=2024-01-01&to=2024-12-31")
-            yield "budgets of a month", "/v1/budgets?month=2024-06"
+                       f"{base}/reports/summary?group_by={group_by}&from=2024-01-01&to=2024-12-31")
+            yield "budgets of a month", f"{base}/budgets?month=2024-06"
 
         results = {}
-        for name, (user, categories) in users.items():
+        for name, (user, categories, reader, base) in users.items():
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            headers = {"Authorization": f"Bearer {user_token(user)}"}
-            for label, path in cases(user, categories):
+            headers = {"Authorization": f"Bearer {user_token(reader)}"}
+            for label, path in cases(user, categories, base):
                 samples, status = [], 200
                 # Up to `requests` samples, but at most about 10 s per case.
                 while len(samples) < requests and (len(samples) < 3 or sum(samples) < 10_000):
@@ -420,12 +433,14 @@ def scale(database_url, db, requests):
                         status = response.status
                         break
                 results[(label, name)] = (statistics.median(samples), status)
-        print(f"{'case':<40} {'10k':>12} {'1M':>12} {'1M / 10k':>9}")
-        for label, _ in cases(*users["10k"]):
-            small, large = results[(label, "10k")], results[(label, "1M")]
-            show = lambda r: f"{r[0]:9.2f} ms" if r[1] == 200 else f"{r[1]} ({r[0]:.0f} ms)"
-            ratio = f"{large[0] / small[0]:8.2f}x" if small[1] == large[1] == 200 else "      n/a"
-            print(f"{label:<40} {show(small):>12} {show(large):>12} {ratio}")
+        print(f"{'case':<40} {'10k':>12} {'1M':>12} {'1M shared':>12} {'1M / 10k':>9} {'shared / 1M':>11}")
+        key, categories, _, _ = users["10k"]
+        show = lambda r: f"{r[0]:9.2f} ms" if r[1] == 200 else f"{r[1]} ({r[0]:.0f} ms)"
+        ratio = lambda a, b: f"{b[0] / a[0]:8.2f}x" if a[1] == b[1] == 200 else "      n/a"
+        for label, _ in cases(key, categories, "/v1"):
+            small, large, shared = (results[(label, name)] for name in ("10k", "1M", "1M shared"))
+            print(f"{label:<40} {show(small):>12} {show(large):>12} {show(shared):>12} "
+                  f"{ratio(small, large)} {ratio(large, shared):>11}")
     finally:
         proc.terminate()
         proc.wait()

@@ -12,10 +12,12 @@ use shared::start::StartError;
 
 /// The secret the fixtures' tokens are signed with (events/README.md).
 const FIXTURE_SECRET: &str = "events-fixture-secret";
-/// The expense and category ids written in the fixtures, replaced by real ones.
-const FIXTURE_IDS: [&str; 2] = [
+/// The expense, category and ledger ids written in the fixtures, replaced
+/// by real ones.
+const FIXTURE_IDS: [&str; 3] = [
     "0192f0c4-7a2e-7cc3-9a57-3f1f6f4f2a10",
     "0192f0c4-7a2e-7cc3-9a57-3f1f6f4f2a20",
+    "0192f0c4-7a2e-7cc3-9a57-3f1f6f4f2a30",
 ];
 
 async fn app() -> App {
@@ -196,6 +198,38 @@ async fn a_function_refuses_another_operations_request() {
     assert_eq!(status, 404);
     let (status, _, created) = invoke_as(&app, "fallback", "create-expense", None).await;
     assert_eq!(status, 201, "the fallback serves every route: {created}");
+}
+
+/// A ledger-scoped event reaches the function of its route: a ledger made
+/// from create-ledger's fixture, then create-expense-in-ledger's (with that
+/// ledger's id) through the create-expense function.
+#[tokio::test]
+async fn a_ledger_scoped_event_reaches_its_route_s_function() {
+    let app = app().await;
+    let (status, _, ledger) = invoke(&app, "create-ledger", None).await;
+    assert_eq!(status, 201, "{ledger}");
+    let ledger_id = ledger["id"].as_str().expect("an id").to_owned();
+    let fixture = "create-expense-in-ledger";
+    let (status, headers, created) =
+        invoke_as(&app, "create-expense", fixture, Some(&ledger_id)).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["created_by"], "events-user");
+    let id = created["id"].as_str().expect("an id");
+    assert_eq!(
+        headers["location"],
+        format!("/v1/ledgers/{ledger_id}/expenses/{id}").as_str()
+    );
+    // In that ledger, not in the personal one (whose list fixture would
+    // match it: USD, "café").
+    let (status, _, page) = invoke(&app, "list-expenses", None).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"], serde_json::json!([]), "{page}");
+    // As it is, the fixture names no ledger of the caller's.
+    let (status, _, missing) = invoke_as(&app, "create-expense", fixture, None).await;
+    assert_eq!(status, 404, "{missing}");
+    // Another function serves only its own route.
+    let (status, _, _) = invoke_as(&app, "get-expense", fixture, Some(&ledger_id)).await;
+    assert_eq!(status, 404);
 }
 
 #[test]
